@@ -1,0 +1,153 @@
+// Package sqlstore implements Steward's services over database/sql for both
+// supported databases. SQL that is identical in SQLite and PostgreSQL lives
+// here, written with '?' placeholders that are rebound for PostgreSQL; what
+// differs (opening, migrations, error codes, queue locking) is supplied by
+// the sqlite and postgres packages through Dialect.
+//
+// Timestamps are stored as BIGINT microseconds since the Unix epoch in both
+// databases: one SQL text serves both, comparisons are exact, and SQLite has
+// no native time type whose text form sorts correctly.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/steward-dev/steward"
+)
+
+// Dialect is what one database engine contributes.
+type Dialect interface {
+	// Name is "sqlite" or "postgres".
+	Name() string
+	// Migrations holds numbered NNNN_name.sql files applied in order.
+	Migrations() fs.FS
+	// TranslateError maps a driver error to a *steward.Error by error code
+	// (unique violation → ECONFLICT, …) and returns other errors unchanged.
+	TranslateError(err error) error
+}
+
+// DB is an open Steward database. Write and Read are separate pools: on
+// SQLite, Write holds a single connection so writers queue in Go instead of
+// spinning on SQLITE_BUSY, while readers proceed in parallel under WAL. On
+// PostgreSQL both are the same pool.
+type DB struct {
+	Write   *sql.DB
+	Read    *sql.DB
+	Dialect Dialect
+	Clock   steward.Clock
+
+	rebound sync.Map // query text → rebound text (PostgreSQL only)
+}
+
+// New wraps pools opened by a dialect package.
+func New(write, read *sql.DB, d Dialect) *DB {
+	return &DB{Write: write, Read: read, Dialect: d, Clock: steward.SystemClock{}}
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	err := db.Write.Close()
+	if db.Read != db.Write {
+		err = errors.Join(err, db.Read.Close())
+	}
+	return err
+}
+
+// Postgres reports whether the dialect is PostgreSQL.
+func (db *DB) Postgres() bool { return db.Dialect.Name() == "postgres" }
+
+// Ping checks that the database answers (readiness).
+func (db *DB) Ping(ctx context.Context) error {
+	return db.Read.PingContext(ctx)
+}
+
+// Q returns the query text for this dialect: '?' placeholders become $1,
+// $2, … on PostgreSQL. Queries must not contain '?' anywhere else.
+func (db *DB) Q(query string) string {
+	if !db.Postgres() {
+		return query
+	}
+	if q, ok := db.rebound.Load(query); ok {
+		return q.(string)
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(query[i])
+	}
+	q := b.String()
+	db.rebound.Store(query, q)
+	return q
+}
+
+// Queryer is what both *sql.DB and *sql.Tx offer.
+type Queryer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// InTx runs fn in a write transaction, committing if it returns nil.
+// Driver errors returned by fn are translated by the dialect.
+func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", db.Dialect.TranslateError(err))
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return db.Dialect.TranslateError(err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", db.Dialect.TranslateError(err))
+	}
+	return nil
+}
+
+// Exec runs a write statement outside a transaction.
+func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	res, err := db.Write.ExecContext(ctx, db.Q(query), args...)
+	return res, db.Dialect.TranslateError(err)
+}
+
+// Micros converts a time to the stored form.
+func Micros(t time.Time) int64 { return t.UnixMicro() }
+
+// MicrosPtr converts an optional time to the stored form.
+func MicrosPtr(t *time.Time) sql.NullInt64 {
+	if t == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMicro(), Valid: true}
+}
+
+// FromMicros converts a stored time back, in UTC.
+func FromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// FromNullMicros converts an optional stored time back.
+func FromNullMicros(n sql.NullInt64) *time.Time {
+	if !n.Valid {
+		return nil
+	}
+	t := FromMicros(n.Int64)
+	return &t
+}
+
+// notFound is the ENOTFOUND error for a kind of object.
+func notFound(kind string) error {
+	return steward.Errorf(steward.ENOTFOUND, "%s not found", kind)
+}

@@ -1,0 +1,26 @@
+package steward
+
+import (
+	"context"
+	"time"
+)
+
+// Tenant is an organisation: every user, key, story, action, job and
+// template belongs to exactly one.
+type Tenant struct {
+	ID        int64
+	Name      string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// TenantService stores tenants.
+type TenantService interface {
+	// CreateTenant inserts t and sets its ID and timestamps. EINVALID if the
+	// name is empty.
+	CreateTenant(ctx context.Context, t *Tenant) error
+	// FindTenantByID returns ENOTFOUND if there is no such tenant.
+	FindTenantByID(ctx context.Context, id int64) (*Tenant, error)
+	// CountTenants returns how many tenants exist (zero on a fresh database).
+	CountTenants(ctx context.Context) (int, error)
+}
