@@ -8,15 +8,15 @@ import (
 // Error codes: a small, closed list. The HTTP layer maps each to one status
 // in a single table; add a code only together with its row there.
 const (
-	EINVALID         = "invalid"          // a well-formed request broke a rule (422)
-	EMALFORMED       = "malformed"        // the request could not be parsed (400)
-	ENOTFOUND        = "not_found"        // no such object in the caller's tenant (404)
-	ECONFLICT        = "conflict"         // a unique rule was broken (409)
-	EUNAUTHORIZED    = "unauthorized"     // no valid credentials (401)
-	EFORBIDDEN       = "forbidden"        // valid credentials, not allowed (403)
-	ETOOLARGE        = "too_large"        // request body over the limit (413)
+	EINVALID         = "invalid"           // a well-formed request broke a rule (422)
+	EMALFORMED       = "malformed"         // the request could not be parsed (400)
+	ENOTFOUND        = "not_found"         // no such object in the caller's tenant (404)
+	ECONFLICT        = "conflict"          // a unique rule was broken (409)
+	EUNAUTHORIZED    = "unauthorized"      // no valid credentials (401)
+	EFORBIDDEN       = "forbidden"         // valid credentials, not allowed (403)
+	ETOOLARGE        = "too_large"         // request body over the limit (413)
 	ETOOMANYREQUESTS = "too_many_requests" // rate or lockout limit hit (429)
-	EINTERNAL        = "internal"         // our fault; details are logged, never sent (500)
+	EINTERNAL        = "internal"          // our fault; details are logged, never sent (500)
 )
 
 // Error is Steward's application error: a code from the list above, a

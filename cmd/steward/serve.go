@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/steward-dev/steward/httpapi"
+	"github.com/steward-dev/steward/sqlstore"
+)
+
+// services wires the SQL store into every service the API uses.
+func services(db *sqlstore.DB) httpapi.Services {
+	return httpapi.Services{Tenants: db, Users: db, APIKeys: db, Sessions: db, Invitations: db, Outbox: db, Ping: db.Ping}
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
+	var cfg config
+	fs := newFlagSet("serve", stderr, &cfg)
+	workers, err := envInt("STEWARD_WORKERS", 10)
+	if err != nil {
+		return err
+	}
+	fs.StringVar(&cfg.Addr, "addr", envOr("STEWARD_ADDR", "127.0.0.1:3000"), "listen address (env STEWARD_ADDR)")
+	fs.IntVar(&cfg.Workers, "workers", workers, "concurrent job workers; 0 serves the API without running jobs (env STEWARD_WORKERS)")
+	fs.StringVar(&cfg.BaseURL, "base-url", envOr("STEWARD_BASE_URL", ""), "public URL for links; default: the request's host (env STEWARD_BASE_URL)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg.AdminSecret = envOr("STEWARD_ADMIN_SECRET", "")
+	cfg.SMTPURL = envOr("STEWARD_SMTP_URL", "")
+	cfg.MailFrom = envOr("STEWARD_MAIL_FROM", "steward@localhost")
+
+	db, err := openMigrated(ctx, cfg.DatabaseURL, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	svc := services(db)
+	if err := firstRun(ctx, svc, stdout); err != nil {
+		return err
+	}
+
+	hcfg := httpapi.DefaultConfig()
+	hcfg.BaseURL, hcfg.AdminSecret = cfg.BaseURL, cfg.AdminSecret
+	api := httpapi.NewServer(svc, hcfg, log, db.Clock)
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() { api.Run(bg) })
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("steward listening", "addr", ln.Addr().String(), "database", db.Dialect.Name(), "workers", cfg.Workers)
+	fmt.Fprintf(stdout, "Steward is listening on http://%s\n", ln.Addr())
+
+	select {
+	case err := <-errc:
+		stopBG()
+		wg.Wait()
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("http shutdown", "error", err)
+	}
+	stopBG()
+	wg.Wait()
+	return nil
+}
+
+// firstRun creates a tenant and an admin on an empty database and prints
+// the credentials once, so a new user can start with one command.
+func firstRun(ctx context.Context, svc httpapi.Services, stdout io.Writer) error {
+	n, err := svc.Tenants.CountTenants(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	res, err := httpapi.Bootstrap(ctx, svc, "Default", "admin@steward.local", "", 0)
+	if err != nil {
+		return fmt.Errorf("first run: %w", err)
+	}
+	fmt.Fprintln(stdout, "\n  First run: Steward created an admin for you.")
+	printCredentials(stdout, res)
+	return nil
+}

@@ -1,0 +1,119 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/steward-dev/steward/httpapi"
+	"github.com/steward-dev/steward/sqlstore"
+	"github.com/steward-dev/steward/storetest"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// env is a running API on a real database with one bootstrapped tenant.
+type env struct {
+	t        *testing.T
+	DB       *sqlstore.DB
+	API      *httpapi.Server
+	Server   *httptest.Server
+	AdminKey string
+	Admin    *httpapi.BootstrapResult
+}
+
+// services wires every service to the SQL store, as cmd/steward does.
+func services(db *sqlstore.DB) httpapi.Services {
+	return httpapi.Services{Tenants: db, Users: db, APIKeys: db, Sessions: db, Invitations: db, Outbox: db, Ping: db.Ping}
+}
+
+// newEnv starts the API on db with a tenant whose admin's key is AdminKey.
+func newEnv(t *testing.T, db *sqlstore.DB) *env {
+	t.Helper()
+	cfg := httpapi.DefaultConfig()
+	cfg.BcryptCost = bcrypt.MinCost
+	api := httpapi.NewServer(services(db), cfg, nil, nil)
+	srv := httptest.NewServer(api)
+	t.Cleanup(srv.Close)
+	res, err := httpapi.Bootstrap(context.Background(), services(db), "Acme", "owner@acme.example", "", bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{t: t, DB: db, API: api, Server: srv, AdminKey: res.APIKey, Admin: res}
+}
+
+// eachEnv runs fn against a fresh API on every test database.
+func eachEnv(t *testing.T, fn func(t *testing.T, e *env)) {
+	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		fn(t, newEnv(t, db))
+	})
+}
+
+// response is a finished request: status, headers and body.
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into a generic value.
+func (r response) JSON(t *testing.T) map[string]any {
+	t.Helper()
+	var v map[string]any
+	if err := json.Unmarshal(r.Body, &v); err != nil {
+		t.Fatalf("response is not a JSON object: %v: %s", err, r.Body)
+	}
+	return v
+}
+
+// do sends a request with the given API key ("" for none). body may be a
+// string (sent as is) or any value (sent as JSON).
+func (e *env) do(method, path, key string, body any) response {
+	e.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		rd = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, e.Server.URL+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := e.Server.Client().Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+}
+
+// want fails the test unless the response has the given status.
+func want(t *testing.T, r response, status int) {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status %d, want %d; body: %s", r.Status, status, r.Body)
+	}
+}

@@ -1,0 +1,128 @@
+// Package httpapi serves Steward's HTTP API: the Tines-compatible /api/v1
+// (with its admin API), sign-in and invitations, and the Tyk-compatible
+// instance admin API. Handlers return errors; one adapter renders them.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/steward-dev/steward"
+)
+
+// Config holds the HTTP layer's settings.
+type Config struct {
+	// BaseURL is the public URL used in links (pagination, invitations).
+	// Empty means "derive from each request".
+	BaseURL string
+	// SessionTTL is how long a sign-in session lasts.
+	SessionTTL time.Duration
+	// InvitationTTL is how long an invitation link stays valid.
+	InvitationTTL time.Duration
+	// LockoutThreshold failed sign-ins within LockoutWindow lock the account
+	// for LockoutDuration.
+	LockoutThreshold int
+	LockoutWindow    time.Duration
+	LockoutDuration  time.Duration
+	// BcryptCost is the password hashing work factor (0 = bcrypt default).
+	BcryptCost int
+	// AdminSecret enables the instance admin API (admin-auth header); empty disables it.
+	AdminSecret string
+}
+
+// DefaultConfig returns the documented defaults.
+func DefaultConfig() Config {
+	return Config{
+		SessionTTL:       14 * 24 * time.Hour,
+		InvitationTTL:    7 * 24 * time.Hour,
+		LockoutThreshold: 10,
+		LockoutWindow:    15 * time.Minute,
+		LockoutDuration:  30 * time.Minute,
+	}
+}
+
+// Services are the domain services the API calls.
+type Services struct {
+	Tenants     steward.TenantService
+	Users       steward.UserService
+	APIKeys     steward.APIKeyService
+	Sessions    steward.SessionService
+	Invitations steward.InvitationService
+	Outbox      steward.OutboxService
+	// Ping checks the database for /readyz.
+	Ping func(ctx context.Context) error
+}
+
+// Server is the HTTP API.
+type Server struct {
+	Services
+	Config Config
+	Log    *slog.Logger
+	Clock  steward.Clock
+
+	usage   *usageRecorder
+	handler http.Handler
+}
+
+// NewServer builds the API and its routes.
+func NewServer(svc Services, cfg Config, log *slog.Logger, clock steward.Clock) *Server {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if clock == nil {
+		clock = steward.SystemClock{}
+	}
+	s := &Server{Services: svc, Config: cfg, Log: log, Clock: clock}
+	s.usage = newUsageRecorder()
+	mux := http.NewServeMux()
+	s.routes(mux)
+	s.handler = s.middleware(mux)
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handler.ServeHTTP(w, r)
+}
+
+// Run does the API's background work until ctx ends: it writes API-key and
+// user last-seen times in batches, so authenticating a request never waits
+// on a database write.
+func (s *Server) Run(ctx context.Context) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			s.FlushUsage(context.WithoutCancel(ctx))
+			return
+		case <-t.C:
+			s.FlushUsage(ctx)
+		}
+	}
+}
+
+// FlushUsage writes recorded last-used and last-seen times now.
+func (s *Server) FlushUsage(ctx context.Context) {
+	keys, users := s.usage.take()
+	if err := s.APIKeys.TouchAPIKeys(ctx, keys); err != nil {
+		s.Log.Warn("record API key use", "error", err)
+	}
+	if err := s.Users.TouchUsers(ctx, users); err != nil {
+		s.Log.Warn("record user last seen", "error", err)
+	}
+}
+
+// handlerFunc is an HTTP handler that returns its error for rendering.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// handle adapts a handlerFunc: a returned error becomes a problem response.
+func (s *Server) handle(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			writeError(w, r, s.Log, err)
+		}
+	})
+}

@@ -1,0 +1,195 @@
+package httpapi
+
+import (
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/steward-dev/steward"
+	"github.com/steward-dev/steward/password"
+)
+
+// userRequest is the body of user create and update. Pointers tell absent
+// fields from zero values; key names match case-insensitively.
+type userRequest struct {
+	Email             *string   `json:"email"`
+	FirstName         *string   `json:"first_name"`
+	LastName          *string   `json:"last_name"`
+	Admin             *bool     `json:"admin"`
+	TenantPermissions *[]string `json:"tenant_permissions"`
+	IsActive          *bool     `json:"is_active"`
+	Password          *string   `json:"password"`
+}
+
+var permissionName = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,63}$`)
+
+// validate checks the fields present in the request.
+func (req *userRequest) validate() error {
+	for _, f := range []struct {
+		name string
+		v    *string
+	}{{"first_name", req.FirstName}, {"last_name", req.LastName}} {
+		if f.v == nil {
+			continue
+		}
+		*f.v = strings.TrimSpace(*f.v)
+		if len(*f.v) > 255 {
+			return steward.FieldErrorf(f.name, "%s must be at most 255 characters", f.name)
+		}
+	}
+	if req.TenantPermissions != nil {
+		seen := map[string]bool{}
+		perms := []string{}
+		for _, p := range *req.TenantPermissions {
+			p = strings.ToUpper(strings.TrimSpace(p))
+			if !permissionName.MatchString(p) {
+				return steward.FieldErrorf("tenant_permissions", "tenant_permissions entries must be names like AUDIT_LOG_READ, got %q", p)
+			}
+			if !seen[p] {
+				seen[p] = true
+				perms = append(perms, p)
+			}
+		}
+		*req.TenantPermissions = perms
+	}
+	return nil
+}
+
+// pathID parses a positive integer path parameter.
+func pathID(r *http.Request, name string) (int64, error) {
+	v := r.PathValue(name)
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id < 1 {
+		return 0, steward.Errorf(steward.ENOTFOUND, "%s %q is not a valid id", name, v)
+	}
+	return id, nil
+}
+
+func (s *Server) handleUserList(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r.Context())
+	page, err := parsePage(r)
+	if err != nil {
+		return err
+	}
+	f := steward.UserFilter{TenantID: p.User.TenantID, Search: r.URL.Query().Get("search"), PageRequest: page}
+	switch filter := r.URL.Query().Get("filter"); strings.ToUpper(filter) {
+	case "":
+	case "TENANT_OWNER":
+		f.AdminOnly = true
+	default:
+		return &steward.Error{Code: steward.EMALFORMED, Field: "filter", Message: "filter must be TENANT_OWNER, got " + strconv.Quote(filter)}
+	}
+	users, total, err := s.Users.FindUsers(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	now := s.Clock.Now()
+	views := make([]userView, len(users))
+	for i, u := range users {
+		views[i] = newUserView(u, now)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"admin/users": views, "meta": s.pageMeta(r, page, total)})
+	return nil
+}
+
+func (s *Server) handleUserGet(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	u, err := s.Users.FindUserByID(r.Context(), principal(r.Context()).User.TenantID, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newUserView(u, s.Clock.Now()))
+	return nil
+}
+
+func (s *Server) handleUserCreate(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r.Context())
+	var req userRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	if req.Email == nil {
+		return steward.FieldErrorf("email", "email is required")
+	}
+	if err := req.validate(); err != nil {
+		return err
+	}
+	u := &steward.User{TenantID: p.User.TenantID, Email: *req.Email, IsActive: true, TenantPermissions: []string{}}
+	if req.FirstName != nil {
+		u.FirstName = *req.FirstName
+	}
+	if req.LastName != nil {
+		u.LastName = *req.LastName
+	}
+	if req.Admin != nil {
+		u.Admin = *req.Admin
+	}
+	if req.IsActive != nil {
+		u.IsActive = *req.IsActive
+	}
+	if req.TenantPermissions != nil {
+		u.TenantPermissions = *req.TenantPermissions
+	}
+	if req.Password != nil {
+		h, err := password.Hash("password", *req.Password, s.Config.BcryptCost)
+		if err != nil {
+			return err
+		}
+		u.PasswordHash = h
+	}
+	if err := s.Users.CreateUser(r.Context(), u); err != nil {
+		return err
+	}
+	if u.PasswordHash == "" {
+		if err := s.invite(r, u); err != nil {
+			return err
+		}
+	}
+	writeJSON(w, http.StatusCreated, newUserView(u, s.Clock.Now()))
+	return nil
+}
+
+func (s *Server) handleUserUpdate(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var req userRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	if err := req.validate(); err != nil {
+		return err
+	}
+	upd := steward.UserUpdate{Email: req.Email, FirstName: req.FirstName, LastName: req.LastName, Admin: req.Admin,
+		TenantPermissions: req.TenantPermissions, IsActive: req.IsActive, Unlock: true}
+	if req.Password != nil {
+		h, err := password.Hash("password", *req.Password, s.Config.BcryptCost)
+		if err != nil {
+			return err
+		}
+		upd.PasswordHash = &h
+	}
+	u, err := s.Users.UpdateUser(r.Context(), principal(r.Context()).User.TenantID, id, upd)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newUserView(u, s.Clock.Now()))
+	return nil
+}
+
+func (s *Server) handleUserDelete(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := s.Users.DeleteUser(r.Context(), principal(r.Context()).User.TenantID, id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,61 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/steward-dev/steward"
+)
+
+var _ steward.InvitationService = (*DB)(nil)
+
+// SetInvitation implements steward.InvitationService.
+func (db *DB) SetInvitation(ctx context.Context, tenantID, userID int64, hash []byte, sentAt, expiresAt time.Time) error {
+	res, err := db.Exec(ctx, `UPDATE users SET invitation_token_hash = ?, invitation_sent_at = ?, invitation_expires_at = ?,
+		invitation_accepted_at = NULL, updated_at = ? WHERE id = ? AND tenant_id = ?`,
+		hash, Micros(sentAt), Micros(expiresAt), Micros(sentAt), userID, tenantID)
+	if err != nil {
+		return fmt.Errorf("set invitation for user %d: %w", userID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound("user")
+	}
+	return nil
+}
+
+// FindUserByInvitationHash implements steward.InvitationService.
+func (db *DB) FindUserByInvitationHash(ctx context.Context, hash []byte) (*steward.User, error) {
+	u, err := scanUser(db.Read.QueryRowContext(ctx, db.Q(`SELECT `+userColumns+` FROM users WHERE invitation_token_hash = ?`), hash))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("invitation")
+	} else if err != nil {
+		return nil, fmt.Errorf("find invitation: %w", err)
+	}
+	return u, nil
+}
+
+// AcceptInvitation implements steward.InvitationService.
+func (db *DB) AcceptInvitation(ctx context.Context, hash []byte, passwordHash string, now time.Time) (*steward.User, error) {
+	var u *steward.User
+	err := db.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		u, err = scanUser(tx.QueryRowContext(ctx, db.Q(`SELECT `+userColumns+` FROM users
+			WHERE invitation_token_hash = ? AND invitation_expires_at > ?`), hash, Micros(now)))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("invitation")
+		} else if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, db.Q(`UPDATE users SET password_hash = ?, invitation_token_hash = NULL,
+			invitation_accepted_at = ?, updated_at = ? WHERE id = ?`), passwordHash, Micros(now), Micros(now), u.ID)
+		u.PasswordHash, u.InvitationTokenHash, u.InvitationAcceptedAt, u.UpdatedAt = passwordHash, nil, &now, now
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("accept invitation: %w", err)
+	}
+	return u, nil
+}

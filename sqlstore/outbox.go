@@ -1,0 +1,60 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/steward-dev/steward"
+)
+
+var _ steward.OutboxService = (*DB)(nil)
+
+// EnqueueMail implements steward.OutboxService.
+func (db *DB) EnqueueMail(ctx context.Context, m *steward.MailMessage) error {
+	now := db.Clock.Now()
+	m.CreatedAt, m.NextAttemptAt = now, now
+	tenant := sql.NullInt64{Int64: m.TenantID, Valid: m.TenantID != 0}
+	err := db.Write.QueryRowContext(ctx, db.Q(`INSERT INTO mail_outbox (tenant_id, recipient, subject, body, next_attempt_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`), tenant, m.To, m.Subject, m.Body, Micros(now), Micros(now)).Scan(&m.ID)
+	if err != nil {
+		return fmt.Errorf("enqueue mail: %w", db.Dialect.TranslateError(err))
+	}
+	return nil
+}
+
+// FindDueMail implements steward.OutboxService.
+func (db *DB) FindDueMail(ctx context.Context, now time.Time, limit int) ([]*steward.MailMessage, error) {
+	rows, err := db.Read.QueryContext(ctx, db.Q(`SELECT id, COALESCE(tenant_id, 0), recipient, subject, body, attempts, last_error,
+		next_attempt_at, created_at FROM mail_outbox WHERE sent_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`),
+		Micros(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("find due mail: %w", err)
+	}
+	defer rows.Close()
+	var out []*steward.MailMessage
+	for rows.Next() {
+		m := &steward.MailMessage{}
+		var next, created int64
+		if err := rows.Scan(&m.ID, &m.TenantID, &m.To, &m.Subject, &m.Body, &m.Attempts, &m.LastError, &next, &created); err != nil {
+			return nil, err
+		}
+		m.NextAttemptAt, m.CreatedAt = FromMicros(next), FromMicros(created)
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// MarkMailSent implements steward.OutboxService.
+func (db *DB) MarkMailSent(ctx context.Context, id int64, at time.Time) error {
+	_, err := db.Exec(ctx, `UPDATE mail_outbox SET sent_at = ?, attempts = attempts + 1, last_error = '' WHERE id = ?`, Micros(at), id)
+	return err
+}
+
+// MarkMailFailed implements steward.OutboxService.
+func (db *DB) MarkMailFailed(ctx context.Context, id int64, errMsg string, next time.Time) error {
+	_, err := db.Exec(ctx, `UPDATE mail_outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?`,
+		errMsg, Micros(next), id)
+	return err
+}
