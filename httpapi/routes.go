@@ -21,4 +21,16 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("PUT /api/v1/admin/users/{id}", s.requireAdmin(s.handleUserUpdate))
 	mux.Handle("PATCH /api/v1/admin/users/{id}", s.requireAdmin(s.handleUserUpdate))
 	mux.Handle("DELETE /api/v1/admin/users/{id}", s.requireAdmin(s.handleUserDelete))
+
+	// Private templates: admins manage them, every user of the tenant reads them.
+	mux.Handle("GET /api/v1/admin/templates", s.requireAdmin(s.handleTemplateList("admin/templates")))
+	mux.Handle("POST /api/v1/admin/templates", s.requireAdmin(s.handleTemplateCreate))
+	mux.Handle("GET /api/v1/admin/templates/export", s.requireAdmin(s.handleTemplateExport))
+	mux.Handle("POST /api/v1/admin/templates/import", s.requireAdmin(s.handleTemplateImport))
+	mux.Handle("GET /api/v1/admin/templates/{id}", s.requireAdmin(s.handleTemplateGet))
+	mux.Handle("PUT /api/v1/admin/templates/{id}", s.requireAdmin(s.handleTemplateUpdate))
+	mux.Handle("PATCH /api/v1/admin/templates/{id}", s.requireAdmin(s.handleTemplateUpdate))
+	mux.Handle("DELETE /api/v1/admin/templates/{id}", s.requireAdmin(s.handleTemplateDelete))
+	mux.Handle("GET /api/v1/templates", s.requireUser(s.handleTemplateList("templates")))
+	mux.Handle("GET /api/v1/templates/{id}", s.requireUser(s.handleTemplateGet))
 }

@@ -51,6 +51,7 @@ type Services struct {
 	Sessions    steward.SessionService
 	Invitations steward.InvitationService
 	Outbox      steward.OutboxService
+	Templates   steward.TemplateService
 	// Ping checks the database for /readyz.
 	Ping func(ctx context.Context) error
 }
