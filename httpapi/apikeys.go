@@ -54,8 +54,8 @@ func (s *Server) handleAPIKeyList(w http.ResponseWriter, r *http.Request) error 
 func (s *Server) handleAPIKeyCreate(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r.Context())
 	var req struct {
-		Name      *string    `json:"name"`
-		ExpiresAt *time.Time `json:"expires_at"`
+		Name      *string `json:"name"`
+		ExpiresAt *string `json:"expires_at"`
 	}
 	if err := decodeJSON(r, &req); err != nil {
 		return err
@@ -68,10 +68,18 @@ func (s *Server) handleAPIKeyCreate(w http.ResponseWriter, r *http.Request) erro
 		return steward.FieldErrorf("name", "name must be at most 100 characters")
 	}
 	now := s.Clock.Now()
-	if req.ExpiresAt != nil && !req.ExpiresAt.After(now) {
-		return steward.FieldErrorf("expires_at", "expires_at must be in the future")
+	var expires *time.Time
+	if req.ExpiresAt != nil {
+		t, err := time.Parse(time.RFC3339, *req.ExpiresAt)
+		if err != nil {
+			return steward.FieldErrorf("expires_at", "expires_at must be an RFC 3339 time like 2030-01-31T00:00:00Z, got %q", *req.ExpiresAt)
+		}
+		if !t.After(now) {
+			return steward.FieldErrorf("expires_at", "expires_at must be in the future")
+		}
+		expires = &t
 	}
-	k, plaintext := NewAPIKey(name, p.User.TenantID, p.User.ID, req.ExpiresAt)
+	k, plaintext := NewAPIKey(name, p.User.TenantID, p.User.ID, expires)
 	if err := s.APIKeys.CreateAPIKey(r.Context(), k); err != nil {
 		return err
 	}
