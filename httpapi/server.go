@@ -51,6 +51,9 @@ type Services struct {
 	Sessions    steward.SessionService
 	Invitations steward.InvitationService
 	Outbox      steward.OutboxService
+	// Organisations and TykUsers serve the Tyk-compatible API.
+	Organisations steward.OrganisationService
+	TykUsers      steward.TykUserService
 	// Ping checks the database for /readyz.
 	Ping func(ctx context.Context) error
 }

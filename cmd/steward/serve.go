@@ -17,7 +17,8 @@ import (
 
 // services wires the SQL store into every service the API uses.
 func services(db *sqlstore.DB) httpapi.Services {
-	return httpapi.Services{Tenants: db, Users: db, APIKeys: db, Sessions: db, Invitations: db, Outbox: db, Ping: db.Ping}
+	return httpapi.Services{Tenants: db, Users: db, APIKeys: db, Sessions: db, Invitations: db, Outbox: db, Ping: db.Ping,
+		Organisations: db, TykUsers: db}
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
