@@ -258,4 +258,3 @@ func (c *tykClient) checkPassword(t *testing.T, tykUserID, plaintext string) {
 		t.Errorf("user %s: password %q does not match the stored hash", tykUserID, plaintext)
 	}
 }
-
