@@ -250,6 +250,14 @@ func TestTykIsolation(t *testing.T) {
 				t.Errorf("super user sees %d users: %+v", len(l.Users), l.Users)
 			}
 			want(t, c.call("GET", "/api/users/"+adminB, userAuth(e.Message), nil), http.StatusOK)
+			// An admin super user manages users in any organisation.
+			orgB := decodeUser(t, c.call("GET", "/admin/users/"+adminB, adminAuth(), nil).Body).OrgID
+			r = c.call("POST", "/api/users", userAuth(e.Message), `{"org_id":"`+orgB+`","email_address":"made-by-root@beta.example"}`)
+			made := strings.Trim(string(decodeEnvelope(t, r).Meta), `"`)
+			if got := decodeUser(t, c.call("GET", "/api/users/"+made, userAuth(keyB), nil).Body); got.OrgID != orgB {
+				t.Errorf("user made by a super user: %+v", got)
+			}
+			want(t, c.call("DELETE", "/api/users/"+made, userAuth(e.Message), nil), http.StatusOK)
 			// On the Tines API the super user's tenant holds only super users.
 			r = c.do("GET", "/api/v1/admin/users", e.Message, nil)
 			want(t, r, http.StatusOK)
