@@ -166,6 +166,7 @@ type tykUser struct {
 	Active          bool              `json:"active"`
 	AccessKey       string            `json:"access_key"`
 	UserPermissions map[string]string `json:"user_permissions"`
+	CreatedAt       string            `json:"created_at"`
 }
 
 func decodeUser(t *testing.T, raw []byte) tykUser {

@@ -40,19 +40,23 @@ func newTykUserView(u *steward.TykUser) tykUserView {
 	v := tykUserView{
 		ID: tykID(u.ID), FirstName: u.FirstName, LastName: u.LastName, EmailAddress: u.Email,
 		Active: u.IsActive, UserPermissions: tykPermissions(u), GroupID: u.GroupID,
-		PasswordMaxDays: u.PasswordMaxDays, CreatedAt: u.CreatedAt.UTC(),
+		PasswordMaxDays: u.PasswordMaxDays, CreatedAt: tykTime(u.CreatedAt),
 	}
 	if !u.SuperUser {
 		v.OrgID = tykID(u.TenantID)
 	}
 	if u.PasswordUpdatedAt != nil {
-		v.PasswordUpdated = u.PasswordUpdatedAt.UTC()
+		v.PasswordUpdated = tykTime(*u.PasswordUpdatedAt)
 	}
 	if u.LastSeenAt != nil {
-		v.LastLoginDate = u.LastSeenAt.UTC()
+		v.LastLoginDate = tykTime(*u.LastSeenAt)
 	}
 	return v
 }
+
+// tykTime renders a time as stored (UTC, whole microseconds), so the
+// response that creates a user shows the same times as later reads.
+func tykTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
 // tykPermissions renders user_permissions: IsAdmin "admin" for tenant
 // admins. A non-admin never shows an empty map, which Tyk reads as admin:

@@ -147,7 +147,11 @@ func TestTykAdminUsers(t *testing.T) {
 		want(t, c.call("POST", "/admin/users", adminAuth(), `{"email_address":"a@b.example","password":"short"}`), http.StatusBadRequest)
 
 		r = c.call("POST", "/admin/users", adminAuth(), `{"org_id":"`+orgID+`","email_address":"second@acme2.example","user_permissions":{"IsAdmin":"admin"}}`)
-		second := decodeUser(t, decodeEnvelope(t, r).Meta).ID
+		created := decodeUser(t, decodeEnvelope(t, r).Meta)
+		second := created.ID
+		if got := decodeUser(t, c.call("GET", "/admin/users/"+second, adminAuth(), nil).Body); got.CreatedAt != created.CreatedAt {
+			t.Errorf("created_at %s when created, %s when read", created.CreatedAt, got.CreatedAt)
+		}
 		// The Acme owner, two users of acme2.
 		if l := decodeUserList(t, c.call("GET", "/admin/users", adminAuth(), nil)); len(l.Users) != 3 || l.Pages != 1 {
 			t.Errorf("all users: %+v", l)
