@@ -9,7 +9,9 @@ import (
 	"github.com/steward-dev/steward/password"
 )
 
-// tykCallerKey carries the authenticated caller of /api/users.
+// tykCallerKey carries the authenticated caller of /api/users. It sits
+// apart from the iota block in middleware.go so keys added there cannot
+// collide with it.
 const tykCallerKey ctxKey = 100
 
 // tykCaller is the user calling /api/users, with the scope of users they
@@ -19,7 +21,8 @@ type tykCaller struct {
 	Scope steward.UserScope
 }
 
-// caller returns the authenticated caller; only valid behind requireTykUser.
+// tykCallerOf returns the authenticated caller; only valid behind
+// requireTykUser.
 func tykCallerOf(ctx context.Context) *tykCaller {
 	c, _ := ctx.Value(tykCallerKey).(*tykCaller)
 	return c
@@ -60,7 +63,7 @@ func (c *tykCaller) canReadUsers() bool {
 	return c.Admin || c.SuperUser || c.Permissions["users"] == "read" || c.Permissions["users"] == "write"
 }
 
-// target finds the user named by the path within the caller's scope. Users
+// tykTarget finds the user named by the path within the caller's scope. Users
 // outside it are not found, exactly like users that do not exist.
 func (s *Server) tykTarget(r *http.Request) (*steward.TykUser, error) {
 	c := tykCallerOf(r.Context())

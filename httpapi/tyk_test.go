@@ -199,6 +199,12 @@ func TestTykOrganisationCRUD(t *testing.T) {
 				t.Errorf("missing owner_name: %s", r.Body)
 			}
 			want(t, c.call("POST", "/admin/organisations", adminAuth(), `{"owner_name":42}`), http.StatusBadRequest)
+			huge := `{"owner_name":"big","blob":"` + strings.Repeat("x", 1<<20) + `"}`
+			r = c.call("POST", "/admin/organisations", adminAuth(), huge)
+			want(t, r, http.StatusRequestEntityTooLarge)
+			if e := decodeEnvelope(t, r); e.Status != "Error" {
+				t.Errorf("oversized body: %s", r.Body)
+			}
 			want(t, c.call("GET", "/admin/organisations?p=two", adminAuth(), nil), http.StatusBadRequest)
 			notFound := `{"Status":"Error","Message":"Could not retrieve org detail","Meta":null}`
 			for _, id := range []string{"000000000000000000000999", "1", "zz0000000000000000000001", strings.ToUpper(orgID) + "0"} {

@@ -143,7 +143,7 @@ func (req *tykUserRequest) validate() error {
 	return nil
 }
 
-// newUser builds the user a create request describes, in tenantID.
+// newTykUser builds the user a create request describes, in tenantID.
 func (s *Server) newTykUser(req *tykUserRequest, tenantID int64) (*steward.TykUser, error) {
 	if req.EmailAddress == nil {
 		return nil, steward.FieldErrorf("email_address", "email_address is required")
