@@ -28,8 +28,12 @@ type env struct {
 
 // services wires every service to the SQL store, as cmd/steward does.
 func services(db *sqlstore.DB) httpapi.Services {
-	return httpapi.Services{Tenants: db, Users: db, APIKeys: db, Sessions: db, Invitations: db, Outbox: db,
-		Templates: db, Ping: db.Ping}
+	return httpapi.Services{
+		Tenants: db, Users: db, APIKeys: db, Sessions: db, Invitations: db, Outbox: db,
+		Templates:     db,
+		Organisations: db, TykUsers: db,
+		Ping: db.Ping,
+	}
 }
 
 // newEnv starts the API on db with a tenant whose admin's key is AdminKey.

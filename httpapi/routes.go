@@ -33,4 +33,6 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("DELETE /api/v1/admin/templates/{id}", s.requireAdmin(s.handleTemplateDelete))
 	mux.Handle("GET /api/v1/templates", s.requireUser(s.handleTemplateList("templates")))
 	mux.Handle("GET /api/v1/templates/{id}", s.requireUser(s.handleTemplateGet))
+	// Tyk-compatible instance admin API (/admin/...) and /api/users; see tyk.go.
+	s.tykRoutes(mux)
 }

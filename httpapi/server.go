@@ -52,6 +52,9 @@ type Services struct {
 	Invitations steward.InvitationService
 	Outbox      steward.OutboxService
 	Templates   steward.TemplateService
+	// Organisations and TykUsers serve the Tyk-compatible API.
+	Organisations steward.OrganisationService
+	TykUsers      steward.TykUserService
 	// Ping checks the database for /readyz.
 	Ping func(ctx context.Context) error
 }

@@ -55,6 +55,12 @@ func permissionsJSON(p []string) string {
 
 // CreateUser implements steward.UserService.
 func (db *DB) CreateUser(ctx context.Context, u *steward.User) error {
+	return db.insertUser(ctx, db.Write, u)
+}
+
+// insertUser inserts u with q, inside or outside a transaction. A user
+// created with a password records when it was set.
+func (db *DB) insertUser(ctx context.Context, q Queryer, u *steward.User) error {
 	email, err := steward.NormalizeEmail(u.Email)
 	if err != nil {
 		return err
@@ -69,13 +75,17 @@ func (db *DB) CreateUser(ctx context.Context, u *steward.User) error {
 	if u.ScimUID != nil {
 		scim = sql.NullString{String: *u.ScimUID, Valid: true}
 	}
-	err = db.Write.QueryRowContext(ctx, db.Q(`INSERT INTO users (tenant_id, email, first_name, last_name, admin,
+	var pwSet *time.Time
+	if u.PasswordHash != "" {
+		pwSet = &now
+	}
+	err = q.QueryRowContext(ctx, db.Q(`INSERT INTO users (tenant_id, email, first_name, last_name, admin,
 		tenant_permissions, is_active, scim_uid, password_hash, invitation_token_hash, invitation_sent_at,
-		invitation_expires_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		invitation_expires_at, password_updated_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		u.TenantID, u.Email, u.FirstName, u.LastName, u.Admin, permissionsJSON(u.TenantPermissions), u.IsActive,
 		scim, u.PasswordHash, u.InvitationTokenHash, MicrosPtr(u.InvitationSentAt), MicrosPtr(u.InvitationExpiresAt),
-		Micros(now), Micros(now)).Scan(&u.ID)
+		MicrosPtr(pwSet), Micros(now), Micros(now)).Scan(&u.ID)
 	if err != nil {
 		err = db.Dialect.TranslateError(err)
 		if steward.ErrorCode(err) == steward.ECONFLICT {
@@ -182,72 +192,80 @@ func (db *DB) otherActiveAdmins(ctx context.Context, tx *sql.Tx, tenantID, userI
 func (db *DB) UpdateUser(ctx context.Context, tenantID, id int64, upd steward.UserUpdate) (*steward.User, error) {
 	var out *steward.User
 	err := db.InTx(ctx, func(tx *sql.Tx) error {
-		if err := db.lockTenant(ctx, tx, tenantID); err != nil {
-			return err
-		}
-		u, err := db.findUser(ctx, tx, tenantID, id)
-		if err != nil {
-			return err
-		}
-		wasActiveAdmin := u.Admin && u.IsActive
-		if upd.Email != nil {
-			if u.Email, err = steward.NormalizeEmail(*upd.Email); err != nil {
-				return err
-			}
-		}
-		if upd.FirstName != nil {
-			u.FirstName = *upd.FirstName
-		}
-		if upd.LastName != nil {
-			u.LastName = *upd.LastName
-		}
-		if upd.Admin != nil {
-			u.Admin = *upd.Admin
-		}
-		if upd.IsActive != nil {
-			u.IsActive = *upd.IsActive
-		}
-		if upd.TenantPermissions != nil {
-			u.TenantPermissions = *upd.TenantPermissions
-		}
-		if upd.PasswordHash != nil {
-			u.PasswordHash = *upd.PasswordHash
-		}
-		if upd.Unlock {
-			u.LockedUntil = nil
-		}
-		if wasActiveAdmin && !(u.Admin && u.IsActive) {
-			n, err := db.otherActiveAdmins(ctx, tx, tenantID, id)
-			if err != nil {
-				return err
-			}
-			if n == 0 {
-				field := "admin"
-				if !u.IsActive {
-					field = "is_active"
-				}
-				return steward.FieldErrorf(field, "this user is the tenant's last active admin; make another user an admin first")
-			}
-		}
-		u.UpdatedAt = db.Clock.Now()
-		_, err = tx.ExecContext(ctx, db.Q(`UPDATE users SET email = ?, first_name = ?, last_name = ?, admin = ?,
-			tenant_permissions = ?, is_active = ?, password_hash = ?, locked_until = ?, updated_at = ?
-			WHERE id = ? AND tenant_id = ?`),
-			u.Email, u.FirstName, u.LastName, u.Admin, permissionsJSON(u.TenantPermissions), u.IsActive,
-			u.PasswordHash, MicrosPtr(u.LockedUntil), Micros(u.UpdatedAt), id, tenantID)
-		if err != nil {
-			if err = db.Dialect.TranslateError(err); steward.ErrorCode(err) == steward.ECONFLICT {
-				return &steward.Error{Code: steward.ECONFLICT, Field: "email", Message: fmt.Sprintf("a user with email %s already exists", u.Email)}
-			}
-			return err
-		}
+		u, err := db.updateUser(ctx, tx, tenantID, id, upd)
 		out = u
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update user %d: %w", id, err)
 	}
 	return out, nil
+}
+
+// updateUser applies upd inside tx; see UpdateUser. Setting a password
+// records when it was set (password_updated_at).
+func (db *DB) updateUser(ctx context.Context, tx *sql.Tx, tenantID, id int64, upd steward.UserUpdate) (*steward.User, error) {
+	if err := db.lockTenant(ctx, tx, tenantID); err != nil {
+		return nil, err
+	}
+	u, err := db.findUser(ctx, tx, tenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	wasActiveAdmin := u.Admin && u.IsActive
+	if upd.Email != nil {
+		if u.Email, err = steward.NormalizeEmail(*upd.Email); err != nil {
+			return nil, err
+		}
+	}
+	if upd.FirstName != nil {
+		u.FirstName = *upd.FirstName
+	}
+	if upd.LastName != nil {
+		u.LastName = *upd.LastName
+	}
+	if upd.Admin != nil {
+		u.Admin = *upd.Admin
+	}
+	if upd.IsActive != nil {
+		u.IsActive = *upd.IsActive
+	}
+	if upd.TenantPermissions != nil {
+		u.TenantPermissions = *upd.TenantPermissions
+	}
+	if upd.PasswordHash != nil {
+		u.PasswordHash = *upd.PasswordHash
+	}
+	if upd.Unlock {
+		u.LockedUntil = nil
+	}
+	if wasActiveAdmin && !(u.Admin && u.IsActive) {
+		n, err := db.otherActiveAdmins(ctx, tx, tenantID, id)
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			field := "admin"
+			if !u.IsActive {
+				field = "is_active"
+			}
+			return nil, steward.FieldErrorf(field, "this user is the tenant's last active admin; make another user an admin first")
+		}
+	}
+	u.UpdatedAt = db.Clock.Now()
+	_, err = tx.ExecContext(ctx, db.Q(`UPDATE users SET email = ?, first_name = ?, last_name = ?, admin = ?,
+		tenant_permissions = ?, is_active = ?, password_hash = ?, locked_until = ?, updated_at = ?,
+		password_updated_at = CASE WHEN ? THEN ? ELSE password_updated_at END
+		WHERE id = ? AND tenant_id = ?`),
+		u.Email, u.FirstName, u.LastName, u.Admin, permissionsJSON(u.TenantPermissions), u.IsActive,
+		u.PasswordHash, MicrosPtr(u.LockedUntil), Micros(u.UpdatedAt), upd.PasswordHash != nil, Micros(u.UpdatedAt), id, tenantID)
+	if err != nil {
+		if err = db.Dialect.TranslateError(err); steward.ErrorCode(err) == steward.ECONFLICT {
+			return nil, &steward.Error{Code: steward.ECONFLICT, Field: "email", Message: fmt.Sprintf("a user with email %s already exists", u.Email)}
+		}
+		return nil, err
+	}
+	return u, nil
 }
 
 // DeleteUser implements steward.UserService. Keys, sessions and sign-in

@@ -11,11 +11,6 @@ import (
 	"github.com/steward-dev/steward/sqlstore"
 )
 
-// fixedClock is a clock tests move by hand.
-type fixedClock struct{ now time.Time }
-
-func (c *fixedClock) Now() time.Time { return c.now }
-
 func newTemplate(tenantID, userID int64, name, opts string) *steward.Template {
 	return &steward.Template{TenantID: tenantID, Name: name, AgentType: steward.ActionHTTPRequest,
 		AgentOptions: json.RawMessage(opts), CreatedBy: &steward.UserRef{ID: userID}}
@@ -25,7 +20,7 @@ func TestTemplates(t *testing.T) {
 	t.Parallel()
 	Each(t, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
-		clock := &fixedClock{now: time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC)}
+		clock := NewClock(time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC))
 		db.Clock = clock
 		a, adminA := newTenant(t, db, "alpha")
 		b, adminB := newTenant(t, db, "beta")
@@ -51,8 +46,8 @@ func TestTemplates(t *testing.T) {
 				got.UpdatedBy == nil || got.UpdatedBy.ID != adminA.ID {
 				t.Errorf("authors: created %+v updated %+v", got.CreatedBy, got.UpdatedBy)
 			}
-			if !got.CreatedAt.Equal(clock.now) || !got.UpdatedAt.Equal(clock.now) {
-				t.Errorf("timestamps %v %v, want %v", got.CreatedAt, got.UpdatedAt, clock.now)
+			if !got.CreatedAt.Equal(clock.Now()) || !got.UpdatedAt.Equal(clock.Now()) {
+				t.Errorf("timestamps %v %v, want %v", got.CreatedAt, got.UpdatedAt, clock.Now())
 			}
 		})
 
@@ -131,7 +126,7 @@ func TestTemplates(t *testing.T) {
 		})
 
 		t.Run("update changes only what it names, validated as a whole", func(t *testing.T) {
-			clock.now = clock.now.Add(time.Minute)
+			clock.Advance(time.Minute)
 			second := &steward.User{TenantID: a.ID, Email: "second@alpha.example", IsActive: true}
 			if err := db.CreateUser(ctx, second); err != nil {
 				t.Fatal(err)
@@ -152,7 +147,7 @@ func TestTemplates(t *testing.T) {
 			if got.UpdatedBy == nil || got.UpdatedBy.Email != second.Email || got.CreatedBy.ID != adminA.ID {
 				t.Errorf("authors after update: created %+v updated %+v", got.CreatedBy, got.UpdatedBy)
 			}
-			if !got.UpdatedAt.Equal(clock.now) || got.CreatedAt.Equal(clock.now) {
+			if !got.UpdatedAt.Equal(clock.Now()) || got.CreatedAt.Equal(clock.Now()) {
 				t.Errorf("timestamps after update: %v %v", got.CreatedAt, got.UpdatedAt)
 			}
 

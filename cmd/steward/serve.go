@@ -17,8 +17,12 @@ import (
 
 // services wires the SQL store into every service the API uses.
 func services(db *sqlstore.DB) httpapi.Services {
-	return httpapi.Services{Tenants: db, Users: db, APIKeys: db, Sessions: db, Invitations: db, Outbox: db,
-		Templates: db, Ping: db.Ping}
+	return httpapi.Services{
+		Tenants: db, Users: db, APIKeys: db, Sessions: db, Invitations: db, Outbox: db,
+		Templates:     db,
+		Organisations: db, TykUsers: db,
+		Ping: db.Ping,
+	}
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {

@@ -1,0 +1,166 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/steward-dev/steward"
+)
+
+var _ steward.OrganisationService = (*DB)(nil)
+
+// instanceTenantName names the hidden tenant of super users (see
+// steward.TykUser). Nothing shows it to clients as an organisation.
+const instanceTenantName = "Instance super users"
+
+// fieldsJSON encodes an organisation's extra fields for storage.
+func fieldsJSON(f map[string]json.RawMessage) (string, error) {
+	if f == nil {
+		return "{}", nil
+	}
+	b, err := json.Marshal(f)
+	if err != nil {
+		return "", steward.Errorf(steward.EINVALID, "organisation fields are not valid JSON: %v", err)
+	}
+	return string(b), nil
+}
+
+func scanOrganisation(s scanner) (*steward.Organisation, error) {
+	var o steward.Organisation
+	var fields string
+	var created, updated int64
+	if err := s.Scan(&o.ID, &o.OwnerName, &fields, &created, &updated); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(fields), &o.Fields); err != nil {
+		return nil, fmt.Errorf("organisation %d: fields: %w", o.ID, err)
+	}
+	o.CreatedAt, o.UpdatedAt = FromMicros(created), FromMicros(updated)
+	return &o, nil
+}
+
+const organisationColumns = `id, name, tyk_fields, created_at, updated_at`
+
+// CreateOrganisation implements steward.OrganisationService.
+func (db *DB) CreateOrganisation(ctx context.Context, o *steward.Organisation) error {
+	o.OwnerName = strings.TrimSpace(o.OwnerName)
+	if o.OwnerName == "" {
+		return steward.FieldErrorf("owner_name", "owner_name is required")
+	}
+	fields, err := fieldsJSON(o.Fields)
+	if err != nil {
+		return err
+	}
+	now := db.Clock.Now()
+	o.CreatedAt, o.UpdatedAt = now, now
+	err = db.Write.QueryRowContext(ctx, db.Q(`INSERT INTO tenants (name, tyk_fields, created_at, updated_at)
+		VALUES (?, ?, ?, ?) RETURNING id`), o.OwnerName, fields, Micros(now), Micros(now)).Scan(&o.ID)
+	if err != nil {
+		return fmt.Errorf("create organisation: %w", db.Dialect.TranslateError(err))
+	}
+	return nil
+}
+
+// FindOrganisationByID implements steward.OrganisationService.
+func (db *DB) FindOrganisationByID(ctx context.Context, id int64) (*steward.Organisation, error) {
+	o, err := scanOrganisation(db.Read.QueryRowContext(ctx,
+		db.Q(`SELECT `+organisationColumns+` FROM tenants WHERE id = ? AND instance = FALSE`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("organisation")
+	} else if err != nil {
+		return nil, fmt.Errorf("find organisation %d: %w", id, err)
+	}
+	return o, nil
+}
+
+// FindOrganisations implements steward.OrganisationService.
+func (db *DB) FindOrganisations(ctx context.Context, page steward.PageRequest) ([]*steward.Organisation, int, error) {
+	var total int
+	if err := db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM tenants WHERE instance = FALSE`).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count organisations: %w", err)
+	}
+	query, args := `SELECT `+organisationColumns+` FROM tenants WHERE instance = FALSE ORDER BY id`, []any{}
+	if page.PerPage > 0 {
+		query += ` LIMIT ? OFFSET ?`
+		args = append(args, page.PerPage, page.Offset())
+	}
+	rows, err := db.Read.QueryContext(ctx, db.Q(query), args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("find organisations: %w", err)
+	}
+	defer rows.Close()
+	orgs := []*steward.Organisation{}
+	for rows.Next() {
+		o, err := scanOrganisation(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		orgs = append(orgs, o)
+	}
+	return orgs, total, rows.Err()
+}
+
+// ReplaceOrganisation implements steward.OrganisationService.
+func (db *DB) ReplaceOrganisation(ctx context.Context, o *steward.Organisation) error {
+	o.OwnerName = strings.TrimSpace(o.OwnerName)
+	if o.OwnerName == "" {
+		return steward.FieldErrorf("owner_name", "owner_name is required")
+	}
+	fields, err := fieldsJSON(o.Fields)
+	if err != nil {
+		return err
+	}
+	o.UpdatedAt = db.Clock.Now()
+	var created int64
+	err = db.Write.QueryRowContext(ctx, db.Q(`UPDATE tenants SET name = ?, tyk_fields = ?, updated_at = ?
+		WHERE id = ? AND instance = FALSE RETURNING created_at`), o.OwnerName, fields, Micros(o.UpdatedAt), o.ID).Scan(&created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound("organisation")
+	} else if err != nil {
+		return fmt.Errorf("replace organisation %d: %w", o.ID, db.Dialect.TranslateError(err))
+	}
+	o.CreatedAt = FromMicros(created)
+	return nil
+}
+
+// DeleteOrganisation implements steward.OrganisationService.
+func (db *DB) DeleteOrganisation(ctx context.Context, id int64) error {
+	res, err := db.Exec(ctx, `DELETE FROM tenants WHERE id = ? AND instance = FALSE`, id)
+	if err != nil {
+		return fmt.Errorf("delete organisation %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound("organisation")
+	}
+	return nil
+}
+
+// InstanceTenantID implements steward.TykUserService. Two servers creating
+// the tenant at once collide on the unique index tenants_instance; the
+// loser reads the winner's row.
+func (db *DB) InstanceTenantID(ctx context.Context) (int64, error) {
+	var id int64
+	err := db.Read.QueryRowContext(ctx, `SELECT id FROM tenants WHERE instance = TRUE`).Scan(&id)
+	if err == nil {
+		return id, nil
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("find instance tenant: %w", err)
+	}
+	now := Micros(db.Clock.Now())
+	err = db.Write.QueryRowContext(ctx, db.Q(`INSERT INTO tenants (name, instance, created_at, updated_at)
+		VALUES (?, TRUE, ?, ?) RETURNING id`), instanceTenantName, now, now).Scan(&id)
+	if err == nil {
+		return id, nil
+	}
+	if steward.ErrorCode(db.Dialect.TranslateError(err)) != steward.ECONFLICT {
+		return 0, fmt.Errorf("create instance tenant: %w", err)
+	}
+	if err := db.Write.QueryRowContext(ctx, `SELECT id FROM tenants WHERE instance = TRUE`).Scan(&id); err != nil {
+		return 0, fmt.Errorf("find instance tenant: %w", err)
+	}
+	return id, nil
+}
