@@ -37,10 +37,14 @@ func services(db *sqlstore.DB) httpapi.Services {
 }
 
 // newEnv starts the API on db with a tenant whose admin's key is AdminKey.
-func newEnv(t *testing.T, db *sqlstore.DB) *env {
+// configure, if given, adjusts the configuration first.
+func newEnv(t *testing.T, db *sqlstore.DB, configure ...func(*httpapi.Config)) *env {
 	t.Helper()
 	cfg := httpapi.DefaultConfig()
 	cfg.BcryptCost = bcrypt.MinCost
+	for _, f := range configure {
+		f(&cfg)
+	}
 	api := httpapi.NewServer(services(db), cfg, nil, nil)
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
@@ -79,6 +83,20 @@ func (r response) JSON(t *testing.T) map[string]any {
 // string (sent as is) or any value (sent as JSON).
 func (e *env) do(method, path, key string, body any) response {
 	e.t.Helper()
+	headers := map[string]string{}
+	if key != "" {
+		headers["Authorization"] = "Bearer " + key
+	}
+	if body != nil {
+		headers["Content-Type"] = "application/json"
+	}
+	return e.send(method, path, headers, body)
+}
+
+// send sends a request with exactly the given headers. body may be a
+// string or []byte (sent as is) or any value (sent as JSON).
+func (e *env) send(method, path string, headers map[string]string, body any) response {
+	e.t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -97,11 +115,8 @@ func (e *env) do(method, path, key string, body any) response {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
-	}
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
+	for k, v := range headers {
+		req.Header.Set(k, v)
 	}
 	resp, err := e.Server.Client().Do(req)
 	if err != nil {

@@ -1,20 +1,14 @@
 package httpapi_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/steward-dev/steward/httpapi"
 	"github.com/steward-dev/steward/sqlstore"
 	"github.com/steward-dev/steward/storetest"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // tykSecret is the admin secret of the Tyk test servers (Tyk's sample one).
@@ -31,17 +25,7 @@ type tykClient struct {
 // the instance admin API disabled) and a bootstrapped tenant "Acme".
 func newTykClient(t *testing.T, db *sqlstore.DB, secret string) *tykClient {
 	t.Helper()
-	cfg := httpapi.DefaultConfig()
-	cfg.BcryptCost = bcrypt.MinCost
-	cfg.AdminSecret = secret
-	api := httpapi.NewServer(services(db), cfg, nil, nil)
-	srv := httptest.NewServer(api)
-	t.Cleanup(srv.Close)
-	res, err := httpapi.Bootstrap(context.Background(), services(db), "Acme", "owner@acme.example", "", bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &tykClient{env: &env{t: t, DB: db, API: api, Server: srv, AdminKey: res.APIKey, Admin: res}}
+	return &tykClient{env: newEnv(t, db, func(c *httpapi.Config) { c.AdminSecret = secret })}
 }
 
 // eachTyk runs fn against a fresh API with tykSecret on every test database.
@@ -71,36 +55,9 @@ func userAuth(key string) map[string]string {
 // body may be a string (sent as is) or any value (sent as JSON).
 func (c *tykClient) call(method, path string, headers map[string]string, body any) response {
 	c.t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	default:
-		j, err := json.Marshal(b)
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		rd = bytes.NewReader(j)
-	}
-	req, err := http.NewRequest(method, c.Server.URL+path, rd)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	resp, err := c.Server.Client().Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	c.bodies = append(c.bodies, data)
-	return response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+	r := c.send(method, path, headers, body)
+	c.bodies = append(c.bodies, r.Body)
+	return r
 }
 
 // secretPattern matches what must never be in a response: bcrypt hashes,
