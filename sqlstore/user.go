@@ -230,8 +230,12 @@ func (db *DB) UpdateUser(ctx context.Context, tenantID, id int64, upd steward.Us
 			}
 		}
 		u.UpdatedAt = db.Clock.Now()
+		reset := ""
+		if upd.Unlock {
+			reset = ", " + resetFailedLogins
+		}
 		_, err = tx.ExecContext(ctx, db.Q(`UPDATE users SET email = ?, first_name = ?, last_name = ?, admin = ?,
-			tenant_permissions = ?, is_active = ?, password_hash = ?, locked_until = ?, updated_at = ?
+			tenant_permissions = ?, is_active = ?, password_hash = ?, locked_until = ?, updated_at = ?`+reset+`
 			WHERE id = ? AND tenant_id = ?`),
 			u.Email, u.FirstName, u.LastName, u.Admin, permissionsJSON(u.TenantPermissions), u.IsActive,
 			u.PasswordHash, MicrosPtr(u.LockedUntil), Micros(u.UpdatedAt), id, tenantID)
