@@ -21,4 +21,13 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("PUT /api/v1/admin/users/{id}", s.requireAdmin(s.handleUserUpdate))
 	mux.Handle("PATCH /api/v1/admin/users/{id}", s.requireAdmin(s.handleUserUpdate))
 	mux.Handle("DELETE /api/v1/admin/users/{id}", s.requireAdmin(s.handleUserDelete))
+
+	// Sign-in, sessions, sign-in activity and invitations.
+	mux.Handle("POST /users/sign_in", s.handle(s.handleSignIn))
+	mux.Handle("DELETE /users/sign_out", s.handle(s.handleSignOut))
+	mux.Handle("GET /users/invitation/accept", s.handle(s.handleInvitationPage))
+	mux.Handle("POST /users/invitation", s.handle(s.handleInvitationAccept))
+	mux.Handle("GET /api/v1/admin/users/{id}/signin_activities", s.requireAdmin(s.handleSignInActivities))
+	mux.Handle("POST /api/v1/admin/users/{id}/resend_invitation", s.requireAdmin(s.handleResendInvitation))
+	mux.Handle("POST /api/v1/admin/users/{id}/expire_session", s.requireAdmin(s.handleExpireSession))
 }
