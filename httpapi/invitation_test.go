@@ -146,7 +146,7 @@ func TestInvitationByEmail(t *testing.T) {
 		r, _ := e.send(browserReq{Method: "GET", Path: link.RequestURI()})
 		want(t, r, http.StatusOK)
 		r, _ = e.send(browserReq{Method: "POST", Path: "/users/invitation",
-			Form: url.Values{"invitation_token": {link.Query().Get("invitation_token")}, "password": {"from the email"}},
+			Form:   url.Values{"invitation_token": {link.Query().Get("invitation_token")}, "password": {"from the email"}},
 			Header: map[string]string{"Origin": e.Server.URL}})
 		want(t, r, http.StatusOK)
 		r, c := e.signIn("new@acme.example", "from the email")
