@@ -29,6 +29,40 @@ type Dispatcher struct {
 	MaxBackoff time.Duration
 	// Batch is how many messages one poll claims (default 20).
 	Batch int
+
+	wake chan struct{}
+}
+
+// Waking returns an outbox that wakes the dispatcher whenever a message
+// is enqueued, so mail goes out at once rather than at the next poll.
+func (d *Dispatcher) Waking(o steward.OutboxService) steward.OutboxService {
+	d.wakeChan()
+	return wakingOutbox{OutboxService: o, d: d}
+}
+
+func (d *Dispatcher) wakeChan() chan struct{} {
+	if d.wake == nil {
+		d.wake = make(chan struct{}, 1)
+	}
+	return d.wake
+}
+
+// wakingOutbox is an outbox that tells a dispatcher about new mail.
+type wakingOutbox struct {
+	steward.OutboxService
+	d *Dispatcher
+}
+
+// EnqueueMail stores m and wakes the dispatcher.
+func (w wakingOutbox) EnqueueMail(ctx context.Context, m *steward.MailMessage) error {
+	if err := w.OutboxService.EnqueueMail(ctx, m); err != nil {
+		return err
+	}
+	select {
+	case w.d.wake <- struct{}{}:
+	default:
+	}
+	return nil
 }
 
 // unsentParking is how long a message waits when there is no mail server:
@@ -67,9 +101,11 @@ func (d *Dispatcher) Backoff(attempts int) time.Duration {
 	return min(wait, d.MaxBackoff)
 }
 
-// Run polls the outbox until ctx ends.
+// Run polls the outbox until ctx ends. Call Waking before Run, not
+// concurrently with it.
 func (d *Dispatcher) Run(ctx context.Context) {
 	d.defaults()
+	wake := d.wakeChan()
 	if d.Mailer != nil {
 		if n, err := d.Outbox.RescheduleUnsentMail(ctx, d.Clock.Now()); err != nil {
 			d.Log.Warn("mail outbox: reschedule unsent mail", "error", err)
@@ -87,6 +123,7 @@ func (d *Dispatcher) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-wake:
 		}
 	}
 }

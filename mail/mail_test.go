@@ -232,3 +232,25 @@ func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
 	pool.AddCert(leaf)
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
 }
+
+func TestDispatcherWakesOnNewMail(t *testing.T) {
+	t.Parallel()
+	db := storetest.OpenSQLite(t)
+	srv := mailtest.Start(t, "", "", nil)
+	m, _ := mail.ParseURL("smtp://"+srv.Addr, "steward@example.com")
+	d := &mail.Dispatcher{Outbox: db, Mailer: m, Interval: time.Hour}
+	outbox := d.Waking(db)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { d.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	// The first poll has happened or is about to; this message arrives
+	// after it and must not wait the hour for the next one.
+	time.Sleep(50 * time.Millisecond)
+	if err := outbox.EnqueueMail(ctx, &steward.MailMessage{To: "ann@example.com", Subject: "s", Body: "b"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := srv.Wait(1, 10*time.Second); !ok {
+		t.Fatal("a new message waited for the next poll")
+	}
+}
