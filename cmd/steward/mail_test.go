@@ -91,7 +91,9 @@ func TestServeMailsInvitations(t *testing.T) {
 			if err := run(context.Background(), []string{"bootstrap", "--email", "owner@acme.example", "--db", db, "--json"}, &out, io.Discard); err != nil {
 				t.Fatal(err)
 			}
-			var boot struct{ APIKey string `json:"api_key"` }
+			var boot struct {
+				APIKey string `json:"api_key"`
+			}
 			json.Unmarshal(out.Bytes(), &boot)
 
 			t.Setenv("STEWARD_SMTP_URL", "")
