@@ -32,6 +32,13 @@ type OutboxService interface {
 	EnqueueMail(ctx context.Context, m *MailMessage) error
 	// FindDueMail returns unsent messages whose next attempt is due.
 	FindDueMail(ctx context.Context, now time.Time, limit int) ([]*MailMessage, error)
+	// ClaimDueMail returns up to limit due messages and moves their next
+	// attempt to now+lease, so that another dispatcher (another server on
+	// the same database) does not send them too while this one tries.
+	ClaimDueMail(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*MailMessage, error)
+	// RescheduleUnsentMail makes every unsent message due at now (when a
+	// mail server has just been configured), returning how many.
+	RescheduleUnsentMail(ctx context.Context, now time.Time) (int, error)
 	// MarkMailSent records a delivery.
 	MarkMailSent(ctx context.Context, id int64, at time.Time) error
 	// MarkMailFailed records a failed attempt and when to try again.

@@ -65,10 +65,16 @@ type SessionService interface {
 	RecordLoginActivity(ctx context.Context, a *LoginActivity) error
 	// FindLoginActivities returns one page, newest first, and the total.
 	FindLoginActivities(ctx context.Context, f LoginActivityFilter) ([]*LoginActivity, int, error)
-	// CountFailedLogins counts a user's failed attempts since a time.
+	// CountFailedLogins counts a user's wrong-password attempts since a
+	// time that were recorded after the last reset (a successful sign-in,
+	// the start of a lock, or an admin unlock), so old failures never re-lock.
 	CountFailedLogins(ctx context.Context, userID int64, since time.Time) (int, error)
-	// LockUser refuses sign-in for the user until a time.
+	// LockUser refuses sign-in for the user until a time and resets the
+	// failure count.
 	LockUser(ctx context.Context, userID int64, until time.Time) error
+	// ResetFailedLogins makes every attempt recorded so far stop counting
+	// towards a lockout (after a successful sign-in).
+	ResetFailedLogins(ctx context.Context, userID int64) error
 	// PruneLoginActivities deletes attempts older than a time, returning how many.
 	PruneLoginActivities(ctx context.Context, before time.Time) (int, error)
 }

@@ -110,7 +110,8 @@ type UserUpdate struct {
 	TenantPermissions *[]string
 	IsActive          *bool
 	PasswordHash      *string
-	// Unlock clears a sign-in lockout; admin updates always set it.
+	// Unlock clears a sign-in lockout and the failures that led to it;
+	// admin updates always set it.
 	Unlock bool
 }
 

@@ -33,6 +33,16 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("DELETE /api/v1/admin/templates/{id}", s.requireAdmin(s.handleTemplateDelete))
 	mux.Handle("GET /api/v1/templates", s.requireUser(s.handleTemplateList("templates")))
 	mux.Handle("GET /api/v1/templates/{id}", s.requireUser(s.handleTemplateGet))
+
 	// Tyk-compatible instance admin API (/admin/...) and /api/users; see tyk.go.
 	s.tykRoutes(mux)
+
+	// Sign-in, sessions, sign-in activity and invitations.
+	mux.Handle("POST /users/sign_in", s.handle(s.handleSignIn))
+	mux.Handle("DELETE /users/sign_out", s.handle(s.handleSignOut))
+	mux.Handle("GET /users/invitation/accept", s.handle(s.handleInvitationPage))
+	mux.Handle("POST /users/invitation", s.handle(s.handleInvitationAccept))
+	mux.Handle("GET /api/v1/admin/users/{id}/signin_activities", s.requireAdmin(s.handleSignInActivities))
+	mux.Handle("POST /api/v1/admin/users/{id}/resend_invitation", s.requireAdmin(s.handleResendInvitation))
+	mux.Handle("POST /api/v1/admin/users/{id}/expire_session", s.requireAdmin(s.handleExpireSession))
 }

@@ -26,6 +26,8 @@ type Config struct {
 	LockoutThreshold int
 	LockoutWindow    time.Duration
 	LockoutDuration  time.Duration
+	// LoginRetention is how long sign-in activity is kept (0 keeps it forever).
+	LoginRetention time.Duration
 	// BcryptCost is the password hashing work factor (0 = bcrypt default).
 	BcryptCost int
 	// AdminSecret enables the instance admin API (admin-auth header); empty disables it.
@@ -40,6 +42,7 @@ func DefaultConfig() Config {
 		LockoutThreshold: 10,
 		LockoutWindow:    15 * time.Minute,
 		LockoutDuration:  30 * time.Minute,
+		LoginRetention:   30 * 24 * time.Hour,
 	}
 }
 
@@ -67,6 +70,7 @@ type Server struct {
 	Clock  steward.Clock
 
 	usage   *usageRecorder
+	timing  timingHash
 	handler http.Handler
 }
 

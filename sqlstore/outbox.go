@@ -58,3 +58,36 @@ func (db *DB) MarkMailFailed(ctx context.Context, id int64, errMsg string, next 
 		errMsg, Micros(next), id)
 	return err
 }
+
+// ClaimDueMail implements steward.OutboxService. Each message is claimed
+// by a conditional update, so of two dispatchers racing for a message only
+// one gets it, on either database.
+func (db *DB) ClaimDueMail(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*steward.MailMessage, error) {
+	due, err := db.FindDueMail(ctx, now, limit)
+	if err != nil {
+		return nil, err
+	}
+	claimed := due[:0]
+	for _, m := range due {
+		res, err := db.Exec(ctx, `UPDATE mail_outbox SET next_attempt_at = ? WHERE id = ? AND sent_at IS NULL AND next_attempt_at = ?`,
+			Micros(now.Add(lease)), m.ID, Micros(m.NextAttemptAt))
+		if err != nil {
+			return nil, fmt.Errorf("claim mail %d: %w", m.ID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			m.NextAttemptAt = now.Add(lease)
+			claimed = append(claimed, m)
+		}
+	}
+	return claimed, nil
+}
+
+// RescheduleUnsentMail implements steward.OutboxService.
+func (db *DB) RescheduleUnsentMail(ctx context.Context, now time.Time) (int, error) {
+	res, err := db.Exec(ctx, `UPDATE mail_outbox SET next_attempt_at = ? WHERE sent_at IS NULL AND next_attempt_at > ?`, Micros(now), Micros(now))
+	if err != nil {
+		return 0, fmt.Errorf("reschedule unsent mail: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}

@@ -118,21 +118,42 @@ func (db *DB) FindLoginActivities(ctx context.Context, f steward.LoginActivityFi
 	return out, total, rows.Err()
 }
 
-// CountFailedLogins implements steward.SessionService.
+// CountFailedLogins implements steward.SessionService. Only wrong
+// passwords count, and only those recorded after the user's reset point
+// (the last successful sign-in, lock or admin unlock).
 func (db *DB) CountFailedLogins(ctx context.Context, userID int64, since time.Time) (int, error) {
 	var n int
 	err := db.Read.QueryRowContext(ctx, db.Q(`SELECT COUNT(*) FROM login_activities
-		WHERE user_id = ? AND success = FALSE AND created_at >= ?`), userID, Micros(since)).Scan(&n)
+		WHERE user_id = ? AND success = FALSE AND failure_reason = ? AND created_at >= ?
+		AND id > COALESCE((SELECT failed_logins_after FROM users WHERE id = ?), 0)`),
+		userID, steward.LoginWrongPassword, Micros(since), userID).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count failed logins: %w", err)
 	}
 	return n, nil
 }
 
-// LockUser implements steward.SessionService.
+// resetFailedLogins is the SET clause that moves a user's reset point past
+// every sign-in attempt recorded so far.
+const resetFailedLogins = `failed_logins_after = COALESCE((SELECT MAX(id) FROM login_activities WHERE user_id = users.id), 0)`
+
+// LockUser implements steward.SessionService. The failures that caused
+// the lock stop counting, so when it ends the user gets a full set of tries.
 func (db *DB) LockUser(ctx context.Context, userID int64, until time.Time) error {
-	_, err := db.Exec(ctx, `UPDATE users SET locked_until = ? WHERE id = ?`, Micros(until), userID)
-	return err
+	_, err := db.Exec(ctx, `UPDATE users SET locked_until = ?, `+resetFailedLogins+` WHERE id = ?`, Micros(until), userID)
+	if err != nil {
+		return fmt.Errorf("lock user %d: %w", userID, err)
+	}
+	return nil
+}
+
+// ResetFailedLogins implements steward.SessionService.
+func (db *DB) ResetFailedLogins(ctx context.Context, userID int64) error {
+	_, err := db.Exec(ctx, `UPDATE users SET `+resetFailedLogins+` WHERE id = ?`, userID)
+	if err != nil {
+		return fmt.Errorf("reset failed logins of user %d: %w", userID, err)
+	}
+	return nil
 }
 
 // PruneLoginActivities implements steward.SessionService.

@@ -253,9 +253,13 @@ func (db *DB) updateUser(ctx context.Context, tx *sql.Tx, tenantID, id int64, up
 		}
 	}
 	u.UpdatedAt = db.Clock.Now()
+	reset := ""
+	if upd.Unlock {
+		reset = ", " + resetFailedLogins
+	}
 	_, err = tx.ExecContext(ctx, db.Q(`UPDATE users SET email = ?, first_name = ?, last_name = ?, admin = ?,
 		tenant_permissions = ?, is_active = ?, password_hash = ?, locked_until = ?, updated_at = ?,
-		password_updated_at = CASE WHEN ? THEN ? ELSE password_updated_at END
+		password_updated_at = CASE WHEN ? THEN ? ELSE password_updated_at END`+reset+`
 		WHERE id = ? AND tenant_id = ?`),
 		u.Email, u.FirstName, u.LastName, u.Admin, permissionsJSON(u.TenantPermissions), u.IsActive,
 		u.PasswordHash, MicrosPtr(u.LockedUntil), Micros(u.UpdatedAt), upd.PasswordHash != nil, Micros(u.UpdatedAt), id, tenantID)

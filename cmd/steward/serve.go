@@ -54,6 +54,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 
 	hcfg := httpapi.DefaultConfig()
 	hcfg.BaseURL, hcfg.AdminSecret = cfg.BaseURL, cfg.AdminSecret
+	if err := applyAuthEnv(&hcfg); err != nil {
+		return err
+	}
+	dispatcher, err := newDispatcher(cfg, db, db.Clock, log)
+	if err != nil {
+		return err
+	}
+	svc.Outbox = dispatcher.Waking(svc.Outbox)
 	api := httpapi.NewServer(svc, hcfg, log, db.Clock)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -71,6 +79,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() { api.Run(bg) })
+	// Sign-in retention and the mail outbox.
+	wg.Go(func() { api.RunRetention(bg, time.Hour) })
+	wg.Go(func() { dispatcher.Run(bg) })
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
