@@ -37,11 +37,16 @@ func (s *Server) authenticate(r *http.Request) (*steward.Principal, error) {
 	now := s.Clock.Now()
 	if token := bearerToken(r); token != "" {
 		hash := steward.HashSecret(token)
-		key, user, err := s.APIKeys.FindAPIKeyByHash(r.Context(), hash)
-		if steward.ErrorCode(err) == steward.ENOTFOUND {
-			return nil, steward.Errorf(steward.EUNAUTHORIZED, "the API key is not valid")
-		} else if err != nil {
-			return nil, err
+		key, user, cached := s.creds.get(hash, now)
+		if !cached {
+			var err error
+			key, user, err = s.APIKeys.FindAPIKeyByHash(r.Context(), hash)
+			if steward.ErrorCode(err) == steward.ENOTFOUND {
+				return nil, steward.Errorf(steward.EUNAUTHORIZED, "the API key is not valid")
+			} else if err != nil {
+				return nil, err
+			}
+			s.creds.put(hash, key, user, now)
 		}
 		// The lookup matched on the hash; compare again in constant time so
 		// no code path depends on how much of a secret matched.

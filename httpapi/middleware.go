@@ -23,14 +23,25 @@ func requestID(ctx context.Context) string {
 	return id
 }
 
-// statusRecorder remembers the status a handler wrote.
+// statusRecorder remembers the status a handler wrote. For a
+// state-changing request it runs beforeAnswer once, just before the first
+// byte of the answer goes out (the change is committed by then).
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
-	bytes  int
+	status       int
+	bytes        int
+	beforeAnswer func()
+}
+
+func (w *statusRecorder) answering() {
+	if w.beforeAnswer != nil {
+		w.beforeAnswer()
+		w.beforeAnswer = nil
+	}
 }
 
 func (w *statusRecorder) WriteHeader(code int) {
+	w.answering()
 	if w.status == 0 {
 		w.status = code
 	}
@@ -38,6 +49,7 @@ func (w *statusRecorder) WriteHeader(code int) {
 }
 
 func (w *statusRecorder) Write(b []byte) (int, error) {
+	w.answering()
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
@@ -64,6 +76,13 @@ func (s *Server) middleware(mux *http.ServeMux) http.Handler {
 		w.Header().Set("X-Request-Id", id)
 		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
 		rec := &statusRecorder{ResponseWriter: w}
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+		default:
+			// A change to users or keys must hold from the next request on.
+			rec.beforeAnswer = s.creds.purge
+			defer rec.answering()
+		}
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {

@@ -30,6 +30,9 @@ type Config struct {
 	LoginRetention time.Duration
 	// BcryptCost is the password hashing work factor (0 = bcrypt default).
 	BcryptCost int
+	// CredentialCacheTTL is how long an API key's lookup is reused (0
+	// disables the cache). See credentialCache for how staleness is bounded.
+	CredentialCacheTTL time.Duration
 	// AdminSecret enables the instance admin API (admin-auth header); empty disables it.
 	AdminSecret string
 }
@@ -37,12 +40,13 @@ type Config struct {
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
 	return Config{
-		SessionTTL:       14 * 24 * time.Hour,
-		InvitationTTL:    7 * 24 * time.Hour,
-		LockoutThreshold: 10,
-		LockoutWindow:    15 * time.Minute,
-		LockoutDuration:  30 * time.Minute,
-		LoginRetention:   30 * 24 * time.Hour,
+		SessionTTL:         14 * 24 * time.Hour,
+		InvitationTTL:      7 * 24 * time.Hour,
+		LockoutThreshold:   10,
+		LockoutWindow:      15 * time.Minute,
+		LockoutDuration:    30 * time.Minute,
+		CredentialCacheTTL: 2 * time.Second,
+		LoginRetention:     30 * 24 * time.Hour,
 	}
 }
 
@@ -70,6 +74,7 @@ type Server struct {
 	Clock  steward.Clock
 
 	usage   *usageRecorder
+	creds   *credentialCache
 	timing  timingHash
 	handler http.Handler
 }
@@ -84,6 +89,7 @@ func NewServer(svc Services, cfg Config, log *slog.Logger, clock steward.Clock) 
 	}
 	s := &Server{Services: svc, Config: cfg, Log: log, Clock: clock}
 	s.usage = newUsageRecorder()
+	s.creds = newCredentialCache(cfg.CredentialCacheTTL, 100_000)
 	mux := http.NewServeMux()
 	s.routes(mux)
 	s.handler = s.middleware(mux)
