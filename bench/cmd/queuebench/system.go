@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// System is one job queue under test, set up on a fresh, empty database.
+// Every system is measured the same way: Insert(n), timed, then Work(n),
+// timed; the jobs do nothing, so the figures are the queue's own cost.
+//
+// Steward's job engine plugs in here. Its adapter (steward.go in this
+// directory) implements System over the queue package: Insert enqueues n
+// no-op jobs through the engine's bulk enqueue in batches of Options.Batch,
+// and Work starts Options.Workers workers and returns once n jobs are
+// finished and recorded as such. It registers "steward-postgres" and
+// "steward-sqlite" in the systems table below, beside River's entries.
+type System interface {
+	// Insert enqueues n no-op jobs in batches of Options.Batch and returns
+	// once all of them are committed.
+	Insert(ctx context.Context, n int) error
+	// Work runs Options.Workers workers until n jobs have completed, and
+	// returns only when their completion is committed.
+	Work(ctx context.Context, n int) error
+	// Verify checks that the database holds exactly n completed jobs, so a
+	// system cannot count work it did not do.
+	Verify(ctx context.Context, n int) error
+	// Close stops the system and releases its database.
+	Close() error
+}
+
+// Options are the settings shared by every system in one run.
+type Options struct {
+	Batch   int // jobs per insert batch
+	Workers int // concurrent workers
+	// PostgresURL is a fresh, empty PostgreSQL database for this system.
+	PostgresURL string
+	// SQLitePath is a fresh SQLite file path for this system.
+	SQLitePath string
+}
+
+// opener starts a system on the database named in Options.
+type opener struct {
+	database string // "postgres" or "sqlite": which database Options must name
+	open     func(ctx context.Context, o Options) (System, error)
+}
+
+// systems lists every system the benchmark can run, by name.
+var systems = map[string]opener{
+	"river-postgres": {"postgres", openRiverPostgres},
+	"river-sqlite":   {"sqlite", openRiverSQLite},
+}
+
+func systemNames() string {
+	names := make([]string, 0, len(systems))
+	for n := range systems {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return strings.Join(names, ", ")
+}
+
+func lookupSystem(name string) (opener, error) {
+	o, ok := systems[name]
+	if !ok {
+		return opener{}, fmt.Errorf("unknown system %q; known: %s", name, systemNames())
+	}
+	return o, nil
+}
