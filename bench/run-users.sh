@@ -77,8 +77,8 @@ stop_server() {
 # RESULT line.
 load() {
 	local mode=$1 url=$2
-	BENCH_MODE=$mode wrk -t"$threads" -c"$conns" -d"$warmup" -s "$here/users.lua" "$url" >/dev/null
-	BENCH_MODE=$mode wrk -t"$threads" -c"$conns" -d"$duration" -s "$here/users.lua" "$url" | grep '^RESULT'
+	BENCH_MODE=$mode wrk -t"$threads" -c"$conns" -d"$warmup" --timeout 10s -s "$here/users.lua" "$url" >/dev/null
+	BENCH_MODE=$mode wrk -t"$threads" -c"$conns" -d"$duration" --timeout 10s -s "$here/users.lua" "$url" | grep '^RESULT'
 }
 
 # field NAME LINE extracts name=value from a RESULT line.
@@ -86,9 +86,10 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
 rows=()
 row() { # target database endpoint RESULT-line
-	rows+=("| $1 | $2 | \`$3\` | $(field rps "$4") | $(field p50_ms "$4") | $(field p99_ms "$4") | $(field not_ok "$4") |")
+	rows+=("| $1 | $2 | \`$3\` | $(field rps "$4") | $(field p50_ms "$4") | $(field p99_ms "$4") | $(field not_ok "$4") | $(field socket_errors "$4") |")
 }
 
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 say "building steward, seedusers, barehttp"
 (cd "$here/.." && go build -o "$work/steward" ./cmd/steward)
 (cd "$here" && go build -o "$work/seedusers" ./cmd/seedusers && go build -o "$work/barehttp" ./cmd/barehttp)
@@ -150,10 +151,10 @@ bare_rps=$(field rps "$r")
 stop_server
 
 echo
-echo "Users API, $users users in one tenant; wrk -t$threads -c$conns -d$duration (after a $warmup warm-up); $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "Users API, $users users in one tenant; wrk -t$threads -c$conns -d$duration (after a $warmup warm-up); $(date -u '+%Y-%m-%d %H:%M UTC'); load average at start: $load_start, at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| target | database | request | requests/s | p50 ms | p99 ms | non-200 |"
-echo "|---|---|---|---:|---:|---:|---:|"
+echo "| target | database | request | requests/s | p50 ms | p99 ms | non-200 | socket errors/timeouts |"
+echo "|---|---|---|---:|---:|---:|---:|---:|"
 printf '%s\n' "${rows[@]}"
 echo
 echo "| database | get-by-id ÷ bare (goal ≥ 0.50) | idle VmRSS of steward serve (goal < 40 MB) |"

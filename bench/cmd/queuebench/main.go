@@ -37,6 +37,7 @@ func main() {
 		os.Exit(2)
 	}
 	opts := Options{Batch: *batch, Workers: *workers}
+	loadStart := loadAverage()
 	var results []result
 	failed := false
 	for _, name := range strings.Split(*names, ",") {
@@ -50,7 +51,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "%s: insert %.0f jobs/s, work %.0f jobs/s\n", name, res.insertRate(), res.workRate())
 		results = append(results, res)
 	}
-	printTable(results, *jobs, opts)
+	printTable(results, *jobs, opts, loadStart)
 	if failed {
 		os.Exit(1)
 	}
@@ -145,9 +146,23 @@ func createDatabase(ctx context.Context, adminURL, system string) (string, func(
 	return u.String(), drop, nil
 }
 
-func printTable(results []result, n int, o Options) {
-	fmt.Printf("\nQueues, %d no-op jobs inserted in batches of %d, then worked by %d workers; %s\n\n",
-		n, o.Batch, o.Workers, time.Now().UTC().Format("2006-01-02 15:04 UTC"))
+// loadAverage returns the 1, 5 and 15 minute load averages, to record how
+// busy the machine was.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+func printTable(results []result, n int, o Options, loadStart string) {
+	fmt.Printf("\nQueues, %d no-op jobs inserted in batches of %d, then worked by %d workers; %s; load average at start: %s, at end: %s\n\n",
+		n, o.Batch, o.Workers, time.Now().UTC().Format("2006-01-02 15:04 UTC"), loadStart, loadAverage())
 	fmt.Println("| system | insert jobs/s | work jobs/s | insert time | work time |")
 	fmt.Println("|---|---:|---:|---:|---:|")
 	for _, r := range results {
