@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,18 +32,20 @@ func main() {
 	pgAdmin := flag.String("postgres", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
 		"URL of a PostgreSQL database from which to create and drop each system's fresh database")
 	timeout := flag.Duration("timeout", 10*time.Minute, "give up on a system after this long")
+	latRate := flag.Int("latency-rate", 500, "jobs/s enqueued one at a time for the enqueue-to-start latency run")
+	latFor := flag.Duration("latency-duration", 10*time.Second, "length of the latency run; 0 skips it")
 	flag.Parse()
-	if *jobs < 1 || *batch < 1 || *workers < 1 {
-		fmt.Fprintln(os.Stderr, "queuebench: --jobs, --batch and --workers must be positive")
+	if *jobs < 1 || *batch < 1 || *workers < 1 || *latRate < 1 || *latFor < 0 {
+		fmt.Fprintln(os.Stderr, "queuebench: --jobs, --batch, --workers and --latency-rate must be positive")
 		os.Exit(2)
 	}
-	opts := Options{Batch: *batch, Workers: *workers}
+	opts := Options{Batch: *batch, Workers: *workers, LatencyRate: *latRate, LatencyFor: *latFor}
 	loadStart := loadAverage()
 	var results []result
 	failed := false
 	for _, name := range strings.Split(*names, ",") {
 		name = strings.TrimSpace(name)
-		res, err := measure(context.Background(), name, *jobs, opts, *pgAdmin, *timeout)
+		res, err := measure(context.Background(), name, *jobs, opts, *pgAdmin, *timeout+*latFor)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "queuebench: %s: %v\n", name, err)
 			failed = true
@@ -62,6 +65,19 @@ type result struct {
 	name         string
 	jobs         int
 	insert, work time.Duration
+	// latencies are the enqueue-to-start latencies of the latency run,
+	// sorted; latencyRate is the rate actually achieved, in jobs/s.
+	latencies   []time.Duration
+	latencyRate float64
+}
+
+// percentile returns the p-th percentile (0 < p <= 100) of the latencies.
+func (r result) percentile(p float64) time.Duration {
+	if len(r.latencies) == 0 {
+		return 0
+	}
+	i := int(float64(len(r.latencies))*p/100+0.5) - 1
+	return r.latencies[min(max(i, 0), len(r.latencies)-1)]
 }
 
 func (r result) insertRate() float64 { return float64(r.jobs) / r.insert.Seconds() }
@@ -106,6 +122,12 @@ func measure(ctx context.Context, name string, n int, o Options, pgAdmin string,
 	}
 	if err == nil {
 		err = sys.Verify(ctx, n)
+	}
+	if ls, ok := sys.(LatencySystem); ok && err == nil && o.LatencyFor > 0 {
+		start = time.Now()
+		res.latencies, err = ls.Latency(ctx, o.LatencyRate, o.LatencyFor)
+		res.latencyRate = float64(len(res.latencies)) / time.Since(start).Seconds()
+		slices.Sort(res.latencies)
 	}
 	if cerr := sys.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("close: %w", cerr)
@@ -163,9 +185,17 @@ func loadAverage() string {
 func printTable(results []result, n int, o Options, loadStart string) {
 	fmt.Printf("\nQueues, %d no-op jobs inserted in batches of %d, then worked by %d workers; %s; load average at start: %s, at end: %s\n\n",
 		n, o.Batch, o.Workers, time.Now().UTC().Format("2006-01-02 15:04 UTC"), loadStart, loadAverage())
-	fmt.Println("| system | insert jobs/s | work jobs/s | insert time | work time |")
-	fmt.Println("|---|---:|---:|---:|---:|")
+	fmt.Println("| system | insert jobs/s | work jobs/s | insert time | work time | latency run jobs/s | enqueue-to-start p50 | p99 |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range results {
-		fmt.Printf("| %s | %.0f | %.0f | %.2f s | %.2f s |\n", r.name, r.insertRate(), r.workRate(), r.insert.Seconds(), r.work.Seconds())
+		lat := "- | - | -"
+		if len(r.latencies) > 0 {
+			lat = fmt.Sprintf("%.0f | %.1f ms | %.1f ms", r.latencyRate, ms(r.percentile(50)), ms(r.percentile(99)))
+		}
+		fmt.Printf("| %s | %.0f | %.0f | %.2f s | %.2f s | %s |\n", r.name, r.insertRate(), r.workRate(), r.insert.Seconds(), r.work.Seconds(), lat)
 	}
+}
+
+func ms(d time.Duration) float64 {
+	return float64(d) / float64(time.Millisecond)
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -26,6 +28,33 @@ type noopArgs struct {
 // Kind implements river.JobArgs.
 func (noopArgs) Kind() string { return "bench_noop" }
 
+// latencyArgs is the latency run's job: it carries the time its enqueue
+// began, so its worker can tell how long it waited.
+type latencyArgs struct {
+	EnqueuedAt int64 `json:"enqueued_at"` // Unix nanoseconds
+}
+
+// Kind implements river.JobArgs.
+func (latencyArgs) Kind() string { return "bench_latency" }
+
+// latencies collects enqueue-to-start latencies from workers.
+type latencies struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+func (l *latencies) add(d time.Duration) {
+	l.mu.Lock()
+	l.d = append(l.d, d)
+	l.mu.Unlock()
+}
+
+func (l *latencies) len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.d)
+}
+
 // riverSystem is River on one of its drivers.
 type riverSystem[TTx any] struct {
 	driver  riverdriver.Driver[TTx]
@@ -37,6 +66,7 @@ type riverSystem[TTx any] struct {
 	countJobs func(ctx context.Context) (total, completed int, err error)
 	closeDB   func()
 	worker    *river.Client[TTx] // the working client, stopped by Close
+	latencies *latencies
 }
 
 func openRiverPostgres(ctx context.Context, o Options) (System, error) {
@@ -81,8 +111,13 @@ func newRiverSystem[TTx any](ctx context.Context, d riverdriver.Driver[TTx], o O
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, river.WorkFunc(func(context.Context, *river.Job[noopArgs]) error { return nil }))
+	lat := &latencies{}
+	river.AddWorker(workers, river.WorkFunc(func(_ context.Context, j *river.Job[latencyArgs]) error {
+		lat.add(time.Since(time.Unix(0, j.Args.EnqueuedAt)))
+		return nil
+	}))
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return &riverSystem[TTx]{driver: d, opts: o, log: log, workers: workers, countJobs: count, closeDB: closeDB}, nil
+	return &riverSystem[TTx]{driver: d, opts: o, log: log, workers: workers, countJobs: count, closeDB: closeDB, latencies: lat}, nil
 }
 
 // Insert uses River's fastest bulk path, InsertManyFast, from a client
@@ -145,6 +180,38 @@ func (s *riverSystem[TTx]) Work(ctx context.Context, n int) error {
 		}
 	}
 	return nil
+}
+
+// Latency implements LatencySystem: the client Work started keeps working
+// while single jobs are inserted through it at the given rate.
+func (s *riverSystem[TTx]) Latency(ctx context.Context, rate int, d time.Duration) ([]time.Duration, error) {
+	if s.worker == nil {
+		return nil, fmt.Errorf("latency: Work must run first")
+	}
+	tick := time.NewTicker(time.Second / time.Duration(rate))
+	defer tick.Stop()
+	sent := 0
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-tick.C:
+		}
+		if _, err := s.worker.Insert(ctx, latencyArgs{EnqueuedAt: time.Now().UnixNano()}, nil); err != nil {
+			return nil, fmt.Errorf("latency: insert: %w", err)
+		}
+		sent++
+	}
+	for s.latencies.len() < sent {
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("latency: %d of %d jobs started: %w", s.latencies.len(), sent, ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	s.latencies.mu.Lock()
+	defer s.latencies.mu.Unlock()
+	return slices.Clone(s.latencies.d), nil
 }
 
 // Verify implements System.

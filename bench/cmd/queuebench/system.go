@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // System is one job queue under test, set up on a fresh, empty database.
@@ -31,10 +32,25 @@ type System interface {
 	Close() error
 }
 
+// LatencySystem is a System that can also report enqueue-to-start latency
+// at a steady load. Steward's adapter should implement it too.
+type LatencySystem interface {
+	System
+	// Latency keeps Options.Workers workers running while it enqueues
+	// single jobs at rate jobs/s for d, and returns, for every job, the time
+	// from just before its enqueue call to the start of its work. It is
+	// called after Work, with the worked jobs still in the table.
+	Latency(ctx context.Context, rate int, d time.Duration) ([]time.Duration, error)
+}
+
 // Options are the settings shared by every system in one run.
 type Options struct {
 	Batch   int // jobs per insert batch
 	Workers int // concurrent workers
+	// LatencyRate (jobs/s) and LatencyFor are the latency run's load and
+	// length; see LatencySystem.
+	LatencyRate int
+	LatencyFor  time.Duration
 	// PostgresURL is a fresh, empty PostgreSQL database for this system.
 	PostgresURL string
 	// SQLitePath is a fresh SQLite file path for this system.
