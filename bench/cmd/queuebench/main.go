@@ -124,9 +124,8 @@ func measure(ctx context.Context, name string, n int, o Options, pgAdmin string,
 		err = sys.Verify(ctx, n)
 	}
 	if ls, ok := sys.(LatencySystem); ok && err == nil && o.LatencyFor > 0 {
-		start = time.Now()
 		res.latencies, err = ls.Latency(ctx, o.LatencyRate, o.LatencyFor)
-		res.latencyRate = float64(len(res.latencies)) / time.Since(start).Seconds()
+		res.latencyRate = float64(len(res.latencies)) / o.LatencyFor.Seconds()
 		slices.Sort(res.latencies)
 	}
 	if cerr := sys.Close(); err == nil && cerr != nil {

@@ -188,19 +188,12 @@ func (s *riverSystem[TTx]) Latency(ctx context.Context, rate int, d time.Duratio
 	if s.worker == nil {
 		return nil, fmt.Errorf("latency: Work must run first")
 	}
-	tick := time.NewTicker(time.Second / time.Duration(rate))
-	defer tick.Stop()
-	sent := 0
-	for end := time.Now().Add(d); time.Now().Before(end); {
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-tick.C:
-		}
-		if _, err := s.worker.Insert(ctx, latencyArgs{EnqueuedAt: time.Now().UnixNano()}, nil); err != nil {
-			return nil, fmt.Errorf("latency: insert: %w", err)
-		}
-		sent++
+	sent, err := atRate(ctx, rate, d, func(ctx context.Context) error {
+		_, err := s.worker.Insert(ctx, latencyArgs{EnqueuedAt: time.Now().UnixNano()}, nil)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("latency: insert: %w", err)
 	}
 	for s.latencies.len() < sent {
 		select {

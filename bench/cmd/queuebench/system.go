@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -84,4 +85,36 @@ func lookupSystem(name string) (opener, error) {
 		return opener{}, fmt.Errorf("unknown system %q; known: %s", name, systemNames())
 	}
 	return o, nil
+}
+
+// atRate calls enqueue rate times a second for d, each call in its own
+// goroutine (at most 256 at once) so that a slow call does not lower the
+// rate, and returns how many calls it made and the first error. Adapters
+// use it for LatencySystem.
+func atRate(ctx context.Context, rate int, d time.Duration, enqueue func(context.Context) error) (int, error) {
+	tick := time.NewTicker(time.Second / time.Duration(rate))
+	defer tick.Stop()
+	sem := make(chan struct{}, 256)
+	var wg sync.WaitGroup
+	var once sync.Once
+	var first error
+	sent := 0
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		select {
+		case <-ctx.Done():
+			wg.Wait()
+			return sent, ctx.Err()
+		case <-tick.C:
+		}
+		sem <- struct{}{}
+		sent++
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := enqueue(ctx); err != nil {
+				once.Do(func() { first = err })
+			}
+		})
+	}
+	wg.Wait()
+	return sent, first
 }
