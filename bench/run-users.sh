@@ -51,8 +51,7 @@ say() { echo "== $*" >&2; }
 # json_field NAME reads one scalar field from the JSON object on stdin.
 json_field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\).*/\1/p"; }
 
-# start PIDVAR-setting helper: runs a server in the background and waits
-# until URL answers.
+# wait_ready URL waits until the server started as $server_pid answers URL.
 wait_ready() {
 	local url=$1
 	for _ in $(seq 1 200); do
