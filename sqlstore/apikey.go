@@ -78,9 +78,9 @@ func (db *DB) RevokeAPIKey(ctx context.Context, tenantID, userID, id int64) erro
 func (db *DB) FindAPIKeyByHash(ctx context.Context, hash []byte) (*steward.APIKey, *steward.User, error) {
 	k := &steward.APIKey{}
 	dest := apiKeyDest(k)
-	u, err := scanUser(db.Read.QueryRowContext(ctx, db.Q(`SELECT `+userColumns+`, `+apiKeyColumns+`
+	u, err := scanUser(db.readRow(ctx, `SELECT `+userColumns+`, `+apiKeyColumns+`
 		FROM api_keys JOIN users ON users.id = api_keys.user_id AND users.tenant_id = api_keys.tenant_id
-		WHERE api_keys.hash = ?`), hash), dest...)
+		WHERE api_keys.hash = ?`, hash), dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, notFound("API key")
 	} else if err != nil {

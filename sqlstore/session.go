@@ -28,10 +28,10 @@ func (db *DB) CreateSession(ctx context.Context, s *steward.Session) error {
 func (db *DB) FindSessionByTokenHash(ctx context.Context, hash []byte, now time.Time) (*steward.Session, *steward.User, error) {
 	s := &steward.Session{}
 	var created, expires int64
-	u, err := scanUser(db.Read.QueryRowContext(ctx, db.Q(`SELECT `+userColumns+`, sessions.id, sessions.tenant_id, sessions.user_id,
+	u, err := scanUser(db.readRow(ctx, `SELECT `+userColumns+`, sessions.id, sessions.tenant_id, sessions.user_id,
 		sessions.token_hash, sessions.ip, sessions.user_agent, sessions.created_at, sessions.expires_at
 		FROM sessions JOIN users ON users.id = sessions.user_id AND users.tenant_id = sessions.tenant_id
-		WHERE sessions.token_hash = ? AND sessions.expires_at > ?`), hash, Micros(now)),
+		WHERE sessions.token_hash = ? AND sessions.expires_at > ?`, hash, Micros(now)),
 		&s.ID, &s.TenantID, &s.UserID, &s.TokenHash, &s.IP, &s.UserAgent, &created, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, notFound("session")

@@ -33,7 +33,9 @@ func scanUser(s scanner, extra ...any) (*steward.User, error) {
 	if err := s.Scan(dest...); err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(perms), &u.TenantPermissions); err != nil {
+	if perms == "[]" {
+		u.TenantPermissions = []string{} // the common case, without a JSON decode
+	} else if err := json.Unmarshal([]byte(perms), &u.TenantPermissions); err != nil {
 		return nil, fmt.Errorf("user %d: tenant_permissions: %w", u.ID, err)
 	}
 	if scim.Valid {
@@ -96,13 +98,20 @@ func (db *DB) insertUser(ctx context.Context, q Queryer, u *steward.User) error 
 	return nil
 }
 
+const findUserQuery = `SELECT ` + userColumns + ` FROM users WHERE id = ? AND tenant_id = ?`
+
 // FindUserByID implements steward.UserService.
 func (db *DB) FindUserByID(ctx context.Context, tenantID, id int64) (*steward.User, error) {
-	return db.findUser(ctx, db.Read, tenantID, id)
+	return db.userFromRow(db.readRow(ctx, findUserQuery, id, tenantID), id)
 }
 
+// findUser reads a user inside a transaction (or any other Queryer).
 func (db *DB) findUser(ctx context.Context, q Queryer, tenantID, id int64) (*steward.User, error) {
-	u, err := scanUser(q.QueryRowContext(ctx, db.Q(`SELECT `+userColumns+` FROM users WHERE id = ? AND tenant_id = ?`), id, tenantID))
+	return db.userFromRow(q.QueryRowContext(ctx, db.Q(findUserQuery), id, tenantID), id)
+}
+
+func (db *DB) userFromRow(row *sql.Row, id int64) (*steward.User, error) {
+	u, err := scanUser(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("user")
 	} else if err != nil {
@@ -131,10 +140,10 @@ func (db *DB) FindUsers(ctx context.Context, f steward.UserFilter) ([]*steward.U
 	}
 	cond := strings.Join(where, " AND ")
 	var total int
-	if err := db.Read.QueryRowContext(ctx, db.Q(`SELECT COUNT(*) FROM users WHERE `+cond), args...).Scan(&total); err != nil {
+	if err := db.readRow(ctx, `SELECT COUNT(*) FROM users WHERE `+cond, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count users: %w", err)
 	}
-	rows, err := db.Read.QueryContext(ctx, db.Q(`SELECT `+userColumns+` FROM users WHERE `+cond+` ORDER BY id LIMIT ? OFFSET ?`),
+	rows, err := db.readRows(ctx, `SELECT `+userColumns+` FROM users WHERE `+cond+` ORDER BY id LIMIT ? OFFSET ?`,
 		append(args, f.PerPage, f.Offset())...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("find users: %w", err)
