@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/steward-dev/steward"
@@ -120,5 +121,50 @@ func TestUsers(t *testing.T) {
 				t.Errorf("key of deleted user: got %v, want ENOTFOUND", err)
 			}
 		})
+	})
+}
+
+// TestTenantUserCount checks the kept per-tenant count the unfiltered user
+// list reports against a real COUNT, through inserts, deletes and a
+// deleted tenant.
+func TestTenantUserCount(t *testing.T) {
+	t.Parallel()
+	Each(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		a, _ := newTenant(t, db, "alpha")
+		b, _ := newTenant(t, db, "beta")
+		var ids []int64
+		for i := range 7 {
+			u := &steward.User{TenantID: a.ID, Email: fmt.Sprintf("u%d@alpha.example", i), IsActive: true}
+			if err := db.CreateUser(ctx, u); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, u.ID)
+		}
+		for _, id := range ids[:3] {
+			if err := db.DeleteUser(ctx, a.ID, id); err != nil {
+				t.Fatal(err)
+			}
+		}
+		dup := &steward.User{TenantID: a.ID, Email: "u5@alpha.example"}
+		if err := db.CreateUser(ctx, dup); steward.ErrorCode(err) != steward.ECONFLICT {
+			t.Fatalf("duplicate: %v", err)
+		}
+		for _, tn := range []*steward.Tenant{a, b} {
+			var actual int
+			if err := db.Read.QueryRow(db.Q(`SELECT COUNT(*) FROM users WHERE tenant_id = ?`), tn.ID).Scan(&actual); err != nil {
+				t.Fatal(err)
+			}
+			_, total, err := db.FindUsers(ctx, steward.UserFilter{TenantID: tn.ID, PageRequest: steward.PageRequest{Page: 1, PerPage: 2}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if total != actual {
+				t.Errorf("tenant %s: list total %d, users in table %d", tn.Name, total, actual)
+			}
+		}
+		if _, total, _ := db.FindUsers(ctx, steward.UserFilter{TenantID: a.ID, PageRequest: steward.PageRequest{Page: 1, PerPage: 2}}); total != 5 {
+			t.Errorf("alpha total %d, want 5 (admin + 7 - 3)", total)
+		}
 	})
 }
