@@ -44,7 +44,8 @@ type DB struct {
 	Dialect Dialect
 	Clock   steward.Clock
 
-	rebound sync.Map // query text → rebound text (PostgreSQL only)
+	rebound sync.Map  // query text → rebound text (PostgreSQL only)
+	jobs    jobSignal // wakes this process's workers when jobs are enqueued
 }
 
 // New wraps pools opened by a dialect package.
