@@ -28,7 +28,8 @@ type env struct {
 
 // services wires every service to the SQL store, as cmd/steward does.
 func services(db *sqlstore.DB) httpapi.Services {
-	return httpapi.Services{Tenants: db, Users: db, APIKeys: db, Sessions: db, Invitations: db, Outbox: db, Ping: db.Ping}
+	return httpapi.Services{Tenants: db, Users: db, APIKeys: db, Sessions: db, Invitations: db, Outbox: db, Ping: db.Ping,
+		Stories: db, Actions: db, Events: db, Jobs: db, Queue: db}
 }
 
 // newEnv starts the API on db with a tenant whose admin's key is AdminKey.

@@ -64,6 +64,7 @@ func (s *Server) middleware(mux *http.ServeMux) http.Handler {
 		w.Header().Set("X-Request-Id", id)
 		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
 		rec := &statusRecorder{ResponseWriter: w}
+		_, pattern := mux.Handler(r)
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
@@ -77,8 +78,9 @@ func (s *Server) middleware(mux *http.ServeMux) http.Handler {
 			}
 			s.Log.Info("request", "request_id", id, "method", r.Method, "path", r.URL.Path,
 				"status", rec.status, "bytes", rec.bytes, "duration_ms", float64(time.Since(start).Microseconds())/1000)
+			s.observeRequest(pattern, rec.status, time.Since(start))
 		}()
-		if _, pattern := mux.Handler(r); pattern == "" {
+		if pattern == "" {
 			s.unrouted(rec, r, mux)
 			return
 		}

@@ -21,4 +21,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("PUT /api/v1/admin/users/{id}", s.requireAdmin(s.handleUserUpdate))
 	mux.Handle("PATCH /api/v1/admin/users/{id}", s.requireAdmin(s.handleUserUpdate))
 	mux.Handle("DELETE /api/v1/admin/users/{id}", s.requireAdmin(s.handleUserDelete))
+
+	// Stories, agents (actions), events, webhooks, the Job Management
+	// Admin API and Prometheus metrics.
+	s.jobRoutes(mux)
+	s.storyRoutes(mux)
 }

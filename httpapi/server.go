@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/steward-dev/steward"
+	"github.com/steward-dev/steward/metrics"
 )
 
 // Config holds the HTTP layer's settings.
@@ -51,6 +52,15 @@ type Services struct {
 	Sessions    steward.SessionService
 	Invitations steward.InvitationService
 	Outbox      steward.OutboxService
+	// Stories, actions, events and jobs.
+	Stories steward.StoryService
+	Actions steward.ActionService
+	Events  steward.EventService
+	Jobs    steward.JobService
+	// Queue gives /metrics its queue sizes (nil: none reported).
+	Queue steward.JobQueue
+	// Metrics is shared with the job engine; nil makes a new registry.
+	Metrics *metrics.Registry
 	// Ping checks the database for /readyz.
 	Ping func(ctx context.Context) error
 }
@@ -73,6 +83,9 @@ func NewServer(svc Services, cfg Config, log *slog.Logger, clock steward.Clock) 
 	}
 	if clock == nil {
 		clock = steward.SystemClock{}
+	}
+	if svc.Metrics == nil {
+		svc.Metrics = metrics.NewRegistry()
 	}
 	s := &Server{Services: svc, Config: cfg, Log: log, Clock: clock}
 	s.usage = newUsageRecorder()

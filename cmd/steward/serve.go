@@ -11,13 +11,17 @@ import (
 	"sync"
 	"time"
 
+	"github.com/steward-dev/steward/action"
 	"github.com/steward-dev/steward/httpapi"
+	"github.com/steward-dev/steward/metrics"
+	"github.com/steward-dev/steward/queue"
 	"github.com/steward-dev/steward/sqlstore"
 )
 
 // services wires the SQL store into every service the API uses.
 func services(db *sqlstore.DB) httpapi.Services {
-	return httpapi.Services{Tenants: db, Users: db, APIKeys: db, Sessions: db, Invitations: db, Outbox: db, Ping: db.Ping}
+	return httpapi.Services{Tenants: db, Users: db, APIKeys: db, Sessions: db, Invitations: db, Outbox: db, Ping: db.Ping,
+		Stories: db, Actions: db, Events: db, Jobs: db, Queue: db}
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
@@ -43,9 +47,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 	}
 	defer db.Close()
 	svc := services(db)
+	svc.Metrics = metrics.NewRegistry()
 	if err := firstRun(ctx, svc, stdout); err != nil {
 		return err
 	}
+	qcfg, err := queue.FromEnv(queue.DefaultConfig())
+	if err != nil {
+		return err
+	}
+	qcfg.Workers, qcfg.Log, qcfg.Clock, qcfg.Metrics = cfg.Workers, log, db.Clock, svc.Metrics
 
 	hcfg := httpapi.DefaultConfig()
 	hcfg.BaseURL, hcfg.AdminSecret = cfg.BaseURL, cfg.AdminSecret
@@ -66,6 +76,23 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() { api.Run(bg) })
+	// Job workers stop after the HTTP server, so that requests in flight
+	// can still enqueue; --workers 0 serves the API only.
+	engCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopEngine()
+	engineDone := make(chan struct{})
+	if cfg.Workers > 0 {
+		runner := &action.Runner{Actions: db, Events: db, Outbox: db, Log: log}
+		engine := queue.New(db, runner.Run, qcfg)
+		go func() {
+			defer close(engineDone)
+			if err := engine.Run(engCtx); err != nil {
+				log.Error("job engine", "error", err)
+			}
+		}()
+	} else {
+		close(engineDone)
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -74,6 +101,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 
 	select {
 	case err := <-errc:
+		stopEngine()
+		<-engineDone
 		stopBG()
 		wg.Wait()
 		return err
@@ -85,6 +114,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Warn("http shutdown", "error", err)
 	}
+	stopEngine()
+	<-engineDone
 	stopBG()
 	wg.Wait()
 	return nil
