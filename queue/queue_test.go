@@ -236,3 +236,116 @@ func TestEngineWorksManyJobs(t *testing.T) {
 		}
 	})
 }
+
+func TestPerActionDeleteTouchesOnlyThatActionAndTenant(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		type key struct{ tenant, action int64 }
+		groups := []key{{1, 11}, {1, 12}, {2, 21}}
+		var jobs []steward.NewJob
+		for _, g := range groups {
+			for i := 0; i < 30; i++ {
+				jobs = append(jobs, steward.NewJob{TenantID: g.tenant, ActionID: g.action})
+			}
+		}
+		if err := db.EnqueueJobs(ctx, jobs); err != nil {
+			t.Fatal(err)
+		}
+		fetched, err := db.FetchJobs(ctx, "w", 1000, time.Minute)
+		if err != nil || len(fetched) != 90 {
+			t.Fatalf("fetched %d, %v", len(fetched), err)
+		}
+		// Spread every group over queued, retry and dead.
+		var failed []steward.JobFailure
+		var release []int64
+		for i, j := range fetched {
+			switch i % 3 {
+			case 0:
+				failed = append(failed, steward.JobFailure{ID: j.ID, RunAt: time.Now().Add(time.Hour), ErrorClass: "X", ErrorMessage: "x"})
+			case 1:
+				failed = append(failed, steward.JobFailure{ID: j.ID, Dead: true, ErrorClass: "X", ErrorMessage: "x"})
+			default:
+				release = append(release, j.ID)
+			}
+		}
+		if err := db.FinishJobs(ctx, "w", nil, failed); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.ReleaseJobs(ctx, "w", release); err != nil {
+			t.Fatal(err)
+		}
+		before := map[key]map[steward.JobState]int64{}
+		for _, g := range groups {
+			before[g] = map[steward.JobState]int64{}
+			for _, st := range []steward.JobState{steward.JobQueued, steward.JobRetry, steward.JobDead} {
+				before[g][st] = countState(t, db, g.tenant, g.action, st)
+			}
+		}
+		// Tenant 2 naming tenant 1's action deletes nothing.
+		if n, err := db.DeleteJobs(ctx, 2, steward.JobRetry, 11); err != nil || n != 0 {
+			t.Fatalf("cross-tenant delete removed %d jobs (%v)", n, err)
+		}
+		n, err := db.DeleteJobs(ctx, 1, steward.JobRetry, 11)
+		if err != nil || n != before[key{1, 11}][steward.JobRetry] || n == 0 {
+			t.Fatalf("deleted %d (%v), want %d", n, err, before[key{1, 11}][steward.JobRetry])
+		}
+		for _, g := range groups {
+			for st, was := range before[g] {
+				want := was
+				if g == (key{1, 11}) && st == steward.JobRetry {
+					want = 0
+				}
+				if got := countState(t, db, g.tenant, g.action, st); got != want {
+					t.Errorf("tenant %d action %d %v: %d jobs, want %d", g.tenant, g.action, st, got, want)
+				}
+				stats, err := db.JobStats(ctx, g.tenant, g.action)
+				if err != nil {
+					t.Fatal(err)
+				}
+				counted := map[steward.JobState]int64{steward.JobQueued: stats.Queued, steward.JobRetry: stats.Retry, steward.JobDead: stats.Dead}[st]
+				if counted != want {
+					t.Errorf("tenant %d action %d %v: counter says %d, want %d", g.tenant, g.action, st, counted, want)
+				}
+			}
+		}
+		if _, err := db.DeleteJobs(ctx, 1, steward.JobInProgress, 0); steward.ErrorCode(err) != steward.EINVALID {
+			t.Errorf("deleting in-progress jobs: %v, want EINVALID", err)
+		}
+	})
+}
+
+func TestDeadJobsTrimmedPerTenant(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+		db.Clock = clock
+		var jobs []steward.NewJob
+		for i := 0; i < 5; i++ {
+			jobs = append(jobs, steward.NewJob{TenantID: 1, ActionID: 1}, steward.NewJob{TenantID: 2, ActionID: 2})
+		}
+		if err := db.EnqueueJobs(ctx, jobs); err != nil {
+			t.Fatal(err)
+		}
+		fetched, _ := db.FetchJobs(ctx, "w", 100, time.Hour)
+		for _, j := range fetched {
+			clock.Set(clock.Now().Add(time.Second)) // distinct death times
+			if err := db.FinishJobs(ctx, "w", nil, []steward.JobFailure{{ID: j.ID, Dead: true}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// At most 3 per tenant; nothing is old enough to expire.
+		n, err := db.TrimDeadJobs(ctx, 3, clock.Now().Add(-time.Hour), 1000)
+		if err != nil || n != 4 {
+			t.Fatalf("trimmed %d (%v), want 2 per tenant", n, err)
+		}
+		for _, tenant := range []int64{1, 2} {
+			if c := countState(t, db, tenant, tenant, steward.JobDead); c != 3 {
+				t.Errorf("tenant %d keeps %d dead jobs, want 3", tenant, c)
+			}
+		}
+		// Everything that died before now+1s is past its age limit.
+		if n, err := db.TrimDeadJobs(ctx, 3, clock.Now().Add(time.Second), 1000); err != nil || n != 6 {
+			t.Fatalf("trimmed %d (%v) by age, want 6", n, err)
+		}
+	})
+}
