@@ -48,8 +48,10 @@ func (db *DB) EmitEvents(ctx context.Context, a *steward.Action, payloads []json
 			}
 			out = append(out, e)
 		}
-		if _, err := tx.ExecContext(ctx, db.Q(`UPDATE actions SET last_event_at = ? WHERE id = ? AND tenant_id = ?`),
-			Micros(now), a.ID, a.TenantID); err != nil {
+		// last_event_at moves at most once a second, so that a busy
+		// action's row does not serialise every emit.
+		if _, err := tx.ExecContext(ctx, db.Q(`UPDATE actions SET last_event_at = ? WHERE id = ? AND tenant_id = ?
+			AND (last_event_at IS NULL OR last_event_at < ?)`), Micros(now), a.ID, a.TenantID, Micros(now.Add(-time.Second))); err != nil {
 			return err
 		}
 		if a.KeepEventsFor > 0 {
