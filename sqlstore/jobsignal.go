@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"math/rand/v2"
 	"sort"
 	"strings"
 	"sync"
@@ -108,7 +109,11 @@ func (c counts) move(tenant, action int64, from, to steward.JobState, n int64) {
 	c.add(tenant, action, to, n)
 }
 
-// apply writes the changes in key order, so that concurrent transactions
+// countShards is how many job_counts rows share one (tenant, action,
+// state) on PostgreSQL.
+const countShards = 16
+
+// apply writes the changes to one shard, in key order, so that concurrent transactions
 // lock counter rows in the same order and cannot deadlock on them.
 func (c counts) apply(ctx context.Context, db *DB, tx *sql.Tx) error {
 	keys := make([]countKey, 0, len(c))
@@ -127,14 +132,18 @@ func (c counts) apply(ctx context.Context, db *DB, tx *sql.Tx) error {
 		}
 		return a.state < b.state
 	})
+	shard := 0
+	if db.Postgres() {
+		shard = rand.IntN(countShards)
+	}
 	for len(keys) > 0 {
 		n := min(len(keys), 200)
-		args := make([]any, 0, 4*n)
+		args := make([]any, 0, 5*n)
 		for _, k := range keys[:n] {
-			args = append(args, k.tenant, k.action, int(k.state), c[k])
+			args = append(args, k.tenant, k.action, int(k.state), shard, c[k])
 		}
-		q := `INSERT INTO job_counts (tenant_id, action_id, state, n) VALUES ` + placeholders(n, 4) +
-			` ON CONFLICT (tenant_id, action_id, state) DO UPDATE SET n = job_counts.n + excluded.n`
+		q := `INSERT INTO job_counts (tenant_id, action_id, state, shard, n) VALUES ` + placeholders(n, 5) +
+			` ON CONFLICT (tenant_id, action_id, state, shard) DO UPDATE SET n = job_counts.n + excluded.n`
 		if _, err := tx.ExecContext(ctx, db.Q(q), args...); err != nil {
 			return err
 		}

@@ -82,10 +82,14 @@ CREATE INDEX jobs_action_state ON jobs (tenant_id, action_id, state, id);
 
 -- Exact queue sizes per tenant, action and state, maintained in the same
 -- transaction as every job change so that counts never scan the queue.
+-- Each transaction adds its changes to one of several shards (chosen at
+-- random on PostgreSQL; always 0 on SQLite), so that concurrent workers do
+-- not queue behind one hot row; readers sum the shards.
 CREATE TABLE job_counts (
     tenant_id  BIGINT  NOT NULL,
     action_id  BIGINT  NOT NULL,
     state      SMALLINT NOT NULL,
+    shard      SMALLINT NOT NULL,
     n          BIGINT  NOT NULL,
-    PRIMARY KEY (tenant_id, action_id, state)
+    PRIMARY KEY (tenant_id, action_id, state, shard)
 );
