@@ -349,3 +349,42 @@ func TestDeadJobsTrimmedPerTenant(t *testing.T) {
 		}
 	})
 }
+
+func TestGracefulShutdown(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx, cancel := context.WithCancel(context.Background())
+		started := make(chan int64, 2)
+		cfg := queue.DefaultConfig()
+		cfg.Workers, cfg.ShutdownTimeout = 2, 300*time.Millisecond
+		e := queue.New(db, func(ctx context.Context, j *steward.Job) error {
+			started <- j.ActionID
+			if j.ActionID == 1 { // short: finishes within the timeout
+				time.Sleep(50 * time.Millisecond)
+				return nil
+			}
+			<-ctx.Done() // long: still running at the timeout
+			return ctx.Err()
+		}, cfg)
+		done := make(chan error)
+		go func() { done <- e.Run(ctx) }()
+		if err := db.EnqueueJobs(ctx, []steward.NewJob{{TenantID: 1, ActionID: 1}, {TenantID: 1, ActionID: 2}}); err != nil {
+			t.Fatal(err)
+		}
+		<-started
+		<-started
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if n := countState(t, db, 1, 1, steward.JobQueued) + countState(t, db, 1, 1, steward.JobInProgress); n != 0 {
+			t.Errorf("the short job did not complete during shutdown")
+		}
+		if n := countState(t, db, 1, 2, steward.JobQueued); n != 1 {
+			t.Errorf("the long job's lease was not released: %d queued", n)
+		}
+		st, _ := db.JobStats(context.Background(), 1, 0)
+		if st.Queued != 1 || st.InProgress != 0 || st.Retry != 0 {
+			t.Errorf("stats after shutdown: %+v", st)
+		}
+	})
+}
