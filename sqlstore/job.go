@@ -128,10 +128,25 @@ func placeholdersWithZero(rows int) string {
 	return string(b)
 }
 
+// asyncCommit lets a PostgreSQL transaction commit without waiting for
+// its WAL flush. Used for leasing and finishing jobs only: if the database
+// crashes, the last moments of those are lost, so a job runs again — the
+// at-least-once promise holds. Enqueues always wait for durability.
+func (db *DB) asyncCommit(ctx context.Context, tx *sql.Tx) error {
+	if !db.Postgres() {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit TO OFF`)
+	return err
+}
+
 // FetchJobs implements steward.JobQueue.
 func (db *DB) FetchJobs(ctx context.Context, worker string, limit int, lease time.Duration) ([]*steward.Job, error) {
 	var out []*steward.Job
 	err := db.inTxRetry(ctx, func(tx *sql.Tx) error {
+		if err := db.asyncCommit(ctx, tx); err != nil {
+			return err
+		}
 		now := db.Clock.Now()
 		jobs, err := scanJobs(tx.QueryContext(ctx, db.Q(`UPDATE jobs SET state = 1, lease_until = ?, worker = ?, started_at = ?
 			WHERE id IN (SELECT id FROM jobs WHERE state = 0 AND run_at <= ? ORDER BY run_at, id LIMIT ?`+db.skipLocked()+`)
@@ -164,6 +179,9 @@ func (db *DB) FinishJobs(ctx context.Context, worker string, done []int64, faile
 		return nil
 	}
 	err := db.inTxRetry(ctx, func(tx *sql.Tx) error {
+		if err := db.asyncCommit(ctx, tx); err != nil {
+			return err
+		}
 		c := counts{}
 		for rest := done; len(rest) > 0; {
 			n := min(len(rest), 500)
