@@ -410,6 +410,7 @@ func (e *Engine) maintain(ctx context.Context) {
 	trim := time.NewTicker(time.Minute)
 	defer trim.Stop()
 	e.rescue(ctx)
+	var lastTrim time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -418,8 +419,13 @@ func (e *Engine) maintain(ctx context.Context) {
 			e.rescue(ctx)
 		case <-trim.C:
 			e.trim(ctx)
+			lastTrim = time.Now()
 		case <-e.deadAdded:
-			e.trim(ctx)
+			// Trim after deaths, at most once a second.
+			if time.Since(lastTrim) >= time.Second {
+				e.trim(ctx)
+				lastTrim = time.Now()
+			}
 		}
 	}
 }

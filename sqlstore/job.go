@@ -73,6 +73,11 @@ func (db *DB) EnqueueJobs(ctx context.Context, jobs []steward.NewJob) error {
 	if len(jobs) == 0 {
 		return nil
 	}
+	for _, j := range jobs {
+		if j.TenantID < 1 || j.ActionID < 1 {
+			return steward.Errorf(steward.EINVALID, "a job needs a tenant and an action (got tenant %d, action %d)", j.TenantID, j.ActionID)
+		}
+	}
 	err := db.inTxRetry(ctx, func(tx *sql.Tx) error {
 		return db.enqueueJobs(ctx, tx, jobs)
 	})
@@ -386,7 +391,7 @@ func (db *DB) NextDue(ctx context.Context) (*time.Time, error) {
 
 // QueueSizes implements steward.JobQueue.
 func (db *DB) QueueSizes(ctx context.Context) (map[steward.JobState]int64, error) {
-	rows, err := db.Read.QueryContext(ctx, `SELECT state, SUM(n) FROM job_counts GROUP BY state`)
+	rows, err := db.Read.QueryContext(ctx, `SELECT state, SUM(n) FROM job_counts WHERE action_id = 0 GROUP BY state`)
 	if err != nil {
 		return nil, fmt.Errorf("queue sizes: %w", err)
 	}

@@ -22,10 +22,8 @@ func jobWhere(tenantID int64, state steward.JobState, actionID int64) (string, [
 
 // countJobs reads a queue size from job_counts.
 func (db *DB) countJobs(ctx context.Context, tenantID int64, state steward.JobState, actionID int64) (int64, error) {
-	q, args := `SELECT COALESCE(SUM(n), 0) FROM job_counts WHERE tenant_id = ? AND state = ?`, []any{tenantID, int(state)}
-	if actionID != 0 {
-		q, args = q+` AND action_id = ?`, append(args, actionID)
-	}
+	q, args := `SELECT COALESCE(SUM(n), 0) FROM job_counts WHERE tenant_id = ? AND action_id = ? AND state = ?`,
+		[]any{tenantID, actionID, int(state)}
 	var n int64
 	err := db.Read.QueryRowContext(ctx, db.Q(q), args...).Scan(&n)
 	return n, err
@@ -207,11 +205,9 @@ func (db *DB) RetryDeadJobs(ctx context.Context, tenantID, actionID int64) (int6
 // the oldest queued job from the head of an index, so the cost does not
 // grow with the queue.
 func (db *DB) JobStats(ctx context.Context, tenantID, actionID int64) (*steward.JobStats, error) {
-	q, args := `SELECT state, COALESCE(SUM(n), 0) FROM job_counts WHERE tenant_id = ?`, []any{tenantID}
-	if actionID != 0 {
-		q, args = q+` AND action_id = ?`, append(args, actionID)
-	}
-	rows, err := db.Read.QueryContext(ctx, db.Q(q+` GROUP BY state`), args...)
+	// action_id 0 holds the tenant's totals (see counts.apply).
+	rows, err := db.Read.QueryContext(ctx, db.Q(`SELECT state, COALESCE(SUM(n), 0) FROM job_counts
+		WHERE tenant_id = ? AND action_id = ? GROUP BY state`), tenantID, actionID)
 	if err != nil {
 		return nil, fmt.Errorf("job stats: %w", err)
 	}
@@ -252,7 +248,7 @@ func (db *DB) JobStats(ctx context.Context, tenantID, actionID int64) (*steward.
 // TrimDeadJobs implements steward.JobQueue: per tenant, dead jobs that
 // died before olderThan go, then the oldest beyond max.
 func (db *DB) TrimDeadJobs(ctx context.Context, max int64, olderThan time.Time, limit int) (int, error) {
-	rows, err := db.Read.QueryContext(ctx, `SELECT tenant_id, SUM(n) FROM job_counts WHERE state = 3 GROUP BY tenant_id HAVING SUM(n) > 0`)
+	rows, err := db.Read.QueryContext(ctx, `SELECT tenant_id, SUM(n) FROM job_counts WHERE action_id = 0 AND state = 3 GROUP BY tenant_id HAVING SUM(n) > 0`)
 	if err != nil {
 		return 0, fmt.Errorf("trim dead jobs: %w", err)
 	}

@@ -116,6 +116,14 @@ const countShards = 16
 // apply writes the changes to one shard, in key order, so that concurrent transactions
 // lock counter rows in the same order and cannot deadlock on them.
 func (c counts) apply(ctx context.Context, db *DB, tx *sql.Tx) error {
+	// Rows with action_id 0 hold each tenant's totals, so that tenant-wide
+	// counts read a few rows however many actions the tenant has.
+	all := counts{}
+	for k, d := range c {
+		all[k] += d
+		all[countKey{k.tenant, 0, k.state}] += d
+	}
+	c = all
 	keys := make([]countKey, 0, len(c))
 	for k, d := range c {
 		if d != 0 {

@@ -85,7 +85,8 @@ CREATE INDEX jobs_action_state ON jobs (tenant_id, action_id, state, id);
 -- transaction as every job change so that counts never scan the queue.
 -- Each transaction adds its changes to one of several shards (chosen at
 -- random on PostgreSQL; always 0 on SQLite), so that concurrent workers do
--- not queue behind one hot row; readers sum the shards.
+-- not queue behind one hot row; readers sum the shards. Rows with
+-- action_id 0 hold each tenant's totals.
 CREATE TABLE job_counts (
     tenant_id  INTEGER NOT NULL,
     action_id  INTEGER NOT NULL,
