@@ -149,6 +149,51 @@ func renderString(opts map[string]any, key string, event any) (string, error) {
 }
 
 func (r *Runner) httpRequest(ctx context.Context, opts map[string]any, event any) (any, error) {
+	timeout := DefaultHTTPTimeout
+	if t, ok := opts["timeout"].(float64); ok && t > 0 {
+		timeout = min(time.Duration(t*float64(time.Second)), MaxHTTPTimeout)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := buildRequest(ctx, opts, event)
+	if err != nil {
+		return nil, err
+	}
+	client := r.Client
+	if client == nil {
+		client = &http.Client{Timeout: MaxHTTPTimeout}
+	}
+	target := req.Method + " " + req.URL.Redacted()
+	resp, err := client.Do(req)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return nil, fail("HTTPRequest::Timeout", "%s timed out after %v", target, timeout)
+		}
+		return nil, fail("HTTPRequest::ConnectionFailed", "%s: %v", target, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes))
+	if err != nil {
+		return nil, fail("HTTPRequest::ConnectionFailed", "%s: reading the response: %v", target, err)
+	}
+	if resp.StatusCode >= 500 {
+		return nil, fail("HTTPRequest::ServerError", "%s answered %d: %s", target, resp.StatusCode, truncate(string(raw), 500))
+	}
+	headers := map[string]any{}
+	for k, v := range resp.Header {
+		headers[strings.ToLower(k)] = strings.Join(v, ", ")
+	}
+	var parsed any = string(raw)
+	var j any
+	if json.Unmarshal(raw, &j) == nil {
+		parsed = j
+	}
+	return map[string]any{"status": resp.StatusCode, "headers": headers, "body": parsed}, nil
+}
+
+// buildRequest renders an HTTP Request action's url, method, content_type,
+// payload and headers against the event.
+func buildRequest(ctx context.Context, opts map[string]any, event any) (*http.Request, error) {
 	target, err := renderString(opts, "url", event)
 	if err != nil {
 		return nil, err
@@ -179,12 +224,6 @@ func (r *Runner) httpRequest(ctx context.Context, opts map[string]any, event any
 	if err != nil {
 		return nil, err
 	}
-	timeout := DefaultHTTPTimeout
-	if t, ok := opts["timeout"].(float64); ok && t > 0 {
-		timeout = min(time.Duration(t*float64(time.Second)), MaxHTTPTimeout)
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
 	if err != nil {
 		return nil, fail("HTTPRequest::InvalidRequest", "%v", err)
@@ -202,35 +241,7 @@ func (r *Runner) httpRequest(ctx context.Context, opts map[string]any, event any
 			req.Header.Set(k, v)
 		}
 	}
-	client := r.Client
-	if client == nil {
-		client = &http.Client{Timeout: MaxHTTPTimeout}
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return nil, fail("HTTPRequest::Timeout", "%s %s timed out after %v", method, u.Redacted(), timeout)
-		}
-		return nil, fail("HTTPRequest::ConnectionFailed", "%s %s: %v", method, u.Redacted(), err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes))
-	if err != nil {
-		return nil, fail("HTTPRequest::ConnectionFailed", "%s %s: reading the response: %v", method, u.Redacted(), err)
-	}
-	if resp.StatusCode >= 500 {
-		return nil, fail("HTTPRequest::ServerError", "%s %s answered %d: %s", method, u.Redacted(), resp.StatusCode, truncate(string(raw), 500))
-	}
-	headers := map[string]any{}
-	for k, v := range resp.Header {
-		headers[strings.ToLower(k)] = strings.Join(v, ", ")
-	}
-	var parsed any = string(raw)
-	var j any
-	if json.Unmarshal(raw, &j) == nil {
-		parsed = j
-	}
-	return map[string]any{"status": resp.StatusCode, "headers": headers, "body": parsed}, nil
+	return req, nil
 }
 
 func truncate(s string, n int) string {

@@ -78,21 +78,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 	wg.Go(func() { api.Run(bg) })
 	// Job workers stop after the HTTP server, so that requests in flight
 	// can still enqueue; --workers 0 serves the API only.
-	engCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))
+	stopEngine := startEngine(ctx, db, qcfg, log)
 	defer stopEngine()
-	engineDone := make(chan struct{})
-	if cfg.Workers > 0 {
-		runner := &action.Runner{Actions: db, Events: db, Outbox: db, Log: log}
-		engine := queue.New(db, runner.Run, qcfg)
-		go func() {
-			defer close(engineDone)
-			if err := engine.Run(engCtx); err != nil {
-				log.Error("job engine", "error", err)
-			}
-		}()
-	} else {
-		close(engineDone)
-	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -102,7 +89,6 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 	select {
 	case err := <-errc:
 		stopEngine()
-		<-engineDone
 		stopBG()
 		wg.Wait()
 		return err
@@ -115,10 +101,29 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 		log.Warn("http shutdown", "error", err)
 	}
 	stopEngine()
-	<-engineDone
 	stopBG()
 	wg.Wait()
 	return nil
+}
+
+// startEngine runs the job engine with cfg.Workers workers (none when 0)
+// and returns a function that shuts it down gracefully and waits; calling
+// it again does nothing.
+func startEngine(ctx context.Context, db *sqlstore.DB, cfg queue.Config, log *slog.Logger) func() {
+	if cfg.Workers <= 0 {
+		return func() {}
+	}
+	engCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	runner := &action.Runner{Actions: db, Events: db, Outbox: db, Log: log}
+	engine := queue.New(db, runner.Run, cfg)
+	go func() {
+		defer close(done)
+		if err := engine.Run(engCtx); err != nil {
+			log.Error("job engine", "error", err)
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 // firstRun creates a tenant and an admin on an empty database and prints
