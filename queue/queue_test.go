@@ -388,3 +388,43 @@ func TestGracefulShutdown(t *testing.T) {
 		}
 	})
 }
+
+func TestLongJobKeepsItsLease(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		var runs atomic.Int64
+		cfg := queue.DefaultConfig()
+		cfg.Workers, cfg.Lease, cfg.PollInterval = 1, 300*time.Millisecond, 50*time.Millisecond
+		handler := func(ctx context.Context, j *steward.Job) error {
+			runs.Add(1)
+			time.Sleep(time.Second) // three leases long; heartbeats keep it
+			return nil
+		}
+		// Two engines: the idle one must not rescue the busy one's job.
+		var wg sync.WaitGroup
+		for i := 0; i < 2; i++ {
+			e := queue.New(db, handler, cfg)
+			wg.Go(func() { e.Run(ctx) })
+		}
+		if err := db.EnqueueJobs(ctx, []steward.NewJob{{TenantID: 1, ActionID: 1}}); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			st, _ := db.JobStats(ctx, 1, 0)
+			if runs.Load() > 0 && st.Queued+st.InProgress == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("job did not finish: %+v", st)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		cancel()
+		wg.Wait()
+		if n := runs.Load(); n != 1 {
+			t.Errorf("a long job ran %d times, want once", n)
+		}
+	})
+}
