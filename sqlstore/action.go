@@ -184,9 +184,9 @@ func (db *DB) loadLinks(ctx context.Context, actions []*steward.Action) error {
 	for i, a := range actions {
 		byID[a.ID], ids[i] = a, a.ID
 	}
-	in, args := idList(ids)
+	in, args := db.idIn(ids)
 	rows, err := db.Read.QueryContext(ctx, db.Q(`SELECT source_id, receiver_id FROM action_links
-		WHERE source_id IN (`+in+`) OR receiver_id IN (`+in+`) ORDER BY source_id, receiver_id`), append(args, args...)...)
+		WHERE source_id `+in+` OR receiver_id `+in+` ORDER BY source_id, receiver_id`), append(args, args...)...)
 	if err != nil {
 		return fmt.Errorf("load action links: %w", err)
 	}

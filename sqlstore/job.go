@@ -92,6 +92,9 @@ func (db *DB) EnqueueJobs(ctx context.Context, jobs []steward.NewJob) error {
 func (db *DB) enqueueJobs(ctx context.Context, tx *sql.Tx, jobs []steward.NewJob) error {
 	now := Micros(db.Clock.Now())
 	c := counts{}
+	if db.Postgres() {
+		return db.enqueueArrays(ctx, tx, jobs, now, c)
+	}
 	for len(jobs) > 0 {
 		n := min(len(jobs), 1000)
 		args := make([]any, 0, 7*n)
@@ -113,6 +116,34 @@ func (db *DB) enqueueJobs(ctx context.Context, tx *sql.Tx, jobs []steward.NewJob
 			return err
 		}
 		jobs = jobs[n:]
+	}
+	if err := c.apply(ctx, db, tx); err != nil {
+		return err
+	}
+	return db.announceJobs(ctx, tx)
+}
+
+// enqueueArrays is enqueueJobs' PostgreSQL form: one INSERT over arrays,
+// whose text (and cached plan) is the same for any number of jobs.
+func (db *DB) enqueueArrays(ctx context.Context, tx *sql.Tx, jobs []steward.NewJob, now int64, c counts) error {
+	n := len(jobs)
+	tenants, actions, events, runAts := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	kinds := make([]string, n)
+	for i, j := range jobs {
+		tenants[i], actions[i], events[i], kinds[i], runAts[i] = j.TenantID, j.ActionID, j.EventID, j.Kind, now
+		if kinds[i] == "" {
+			kinds[i] = steward.JobKindReceive
+		}
+		if !j.RunAt.IsZero() {
+			runAts[i] = Micros(j.RunAt)
+		}
+		c.add(j.TenantID, j.ActionID, steward.JobQueued, 1)
+	}
+	_, err := tx.ExecContext(ctx, db.Q(`INSERT INTO jobs (tenant_id, action_id, event_id, kind, run_at, created_at, state)
+		SELECT t, a, NULLIF(e, 0), k, r, ?, 0 FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::bigint[]) AS u(t, a, e, k, r)`),
+		now, tenants, actions, events, kinds, runAts)
+	if err != nil {
+		return err
 	}
 	if err := c.apply(ctx, db, tx); err != nil {
 		return err
@@ -190,8 +221,8 @@ func (db *DB) FinishJobs(ctx context.Context, worker string, done []int64, faile
 		c := counts{}
 		for rest := done; len(rest) > 0; {
 			n := min(len(rest), 500)
-			in, args := idList(rest[:n])
-			rows, err := tx.QueryContext(ctx, db.Q(`DELETE FROM jobs WHERE id IN (`+in+`) AND worker = ? AND state = 1
+			in, args := db.idIn(rest[:n])
+			rows, err := tx.QueryContext(ctx, db.Q(`DELETE FROM jobs WHERE id `+in+` AND worker = ? AND state = 1
 				RETURNING tenant_id, action_id`), append(args, worker)...)
 			if _, err := countRows(rows, err, c, steward.JobInProgress, -1); err != nil {
 				return err
@@ -283,8 +314,8 @@ func (db *DB) ExtendLeases(ctx context.Context, worker string, ids []int64, unti
 	var held []int64
 	for rest := ids; len(rest) > 0; {
 		n := min(len(rest), 500)
-		in, args := idList(rest[:n])
-		rows, err := db.Write.QueryContext(ctx, db.Q(`UPDATE jobs SET lease_until = ? WHERE id IN (`+in+`) AND worker = ? AND state = 1 RETURNING id`),
+		in, args := db.idIn(rest[:n])
+		rows, err := db.Write.QueryContext(ctx, db.Q(`UPDATE jobs SET lease_until = ? WHERE id `+in+` AND worker = ? AND state = 1 RETURNING id`),
 			append(append([]any{Micros(until)}, args...), worker)...)
 		if err != nil {
 			return held, fmt.Errorf("extend leases: %w", err)
@@ -316,9 +347,9 @@ func (db *DB) ReleaseJobs(ctx context.Context, worker string, ids []int64) error
 		c := counts{}
 		for rest := ids; len(rest) > 0; {
 			n := min(len(rest), 500)
-			in, args := idList(rest[:n])
+			in, args := db.idIn(rest[:n])
 			rows, err := tx.QueryContext(ctx, db.Q(`UPDATE jobs SET state = 0, lease_until = NULL, worker = NULL, started_at = NULL
-				WHERE id IN (`+in+`) AND worker = ? AND state = 1 RETURNING tenant_id, action_id`), append(args, worker)...)
+				WHERE id `+in+` AND worker = ? AND state = 1 RETURNING tenant_id, action_id`), append(args, worker)...)
 			if _, err := movedRows(rows, err, c, steward.JobInProgress, steward.JobQueued); err != nil {
 				return err
 			}

@@ -144,6 +144,9 @@ func (c counts) apply(ctx context.Context, db *DB, tx *sql.Tx) error {
 	if db.Postgres() {
 		shard = rand.IntN(countShards)
 	}
+	if db.Postgres() {
+		return c.applyArrays(ctx, db, tx, keys, shard)
+	}
 	for len(keys) > 0 {
 		n := min(len(keys), 200)
 		args := make([]any, 0, 5*n)
@@ -160,17 +163,37 @@ func (c counts) apply(ctx context.Context, db *DB, tx *sql.Tx) error {
 	return nil
 }
 
+// applyArrays is apply's PostgreSQL form: one statement over arrays.
+func (c counts) applyArrays(ctx context.Context, db *DB, tx *sql.Tx, keys []countKey, shard int) error {
+	tenants, actions, states, shards, ns := make([]int64, len(keys)), make([]int64, len(keys)),
+		make([]int64, len(keys)), make([]int64, len(keys)), make([]int64, len(keys))
+	for i, k := range keys {
+		tenants[i], actions[i], states[i], shards[i], ns[i] = k.tenant, k.action, int64(k.state), int64(shard), c[k]
+	}
+	_, err := tx.ExecContext(ctx, db.Q(`INSERT INTO job_counts (tenant_id, action_id, state, shard, n)
+		SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::smallint[], ?::smallint[], ?::bigint[])
+		ON CONFLICT (tenant_id, action_id, state, shard) DO UPDATE SET n = job_counts.n + excluded.n`),
+		tenants, actions, states, shards, ns)
+	return err
+}
+
 // placeholders returns rows groups of cols '?' each: (?, ?), (?, ?).
 func placeholders(rows, cols int) string {
 	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
 	return strings.TrimSuffix(strings.Repeat(one+", ", rows), ", ")
 }
 
-// idList returns "?, ?, ?" for n ids and the ids as arguments.
-func idList(ids []int64) (string, []any) {
+// idIn returns a condition on a column matching any of ids, to follow the
+// column name, and its arguments: "= ANY(?)" with one array on PostgreSQL
+// (one statement text for any number of ids, so its plan is cached),
+// "IN (?, ?, ?)" on SQLite.
+func (db *DB) idIn(ids []int64) (string, []any) {
+	if db.Postgres() {
+		return "= ANY(?)", []any{ids}
+	}
 	args := make([]any, len(ids))
 	for i, id := range ids {
 		args[i] = id
 	}
-	return strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", "), args
+	return "IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + ")", args
 }
