@@ -109,6 +109,33 @@ func TestWebhookToFailingHTTPRequestDies(t *testing.T) {
 		if st := stats.JSON(t); st["dead"] != 1.0 || st["queued"] != 0.0 || st["retry"] != 0.0 {
 			t.Errorf("job_stats %v", st)
 		}
+		// Retrying a dead job runs it once more; failing again, it dies again
+		// (its retry count is kept, as Sidekiq does).
+		jobPath := fmt.Sprintf("/api/v1/admin/jobs/%v", dead["id"])
+		r = e.do("POST", jobPath+"/retry", e.AdminKey, nil)
+		want(t, r, http.StatusOK)
+		waitFor(t, "the retried job to die again", func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			j := e.do("GET", jobPath, e.AdminKey, nil).JSON(t)
+			return len(paths) == 4 && j["state"] == "dead"
+		})
+		r = e.do("POST", "/api/v1/admin/retry_all_dead_jobs", e.AdminKey, nil)
+		want(t, r, http.StatusOK)
+		if r.JSON(t)["retried"] != 1.0 {
+			t.Errorf("retry_all_dead_jobs: %s", r.Body)
+		}
+		waitFor(t, "the job to die a third time", func() bool {
+			return e.do("GET", jobPath, e.AdminKey, nil).JSON(t)["state"] == "dead"
+		})
+		want(t, e.do("DELETE", jobPath, e.AdminKey, nil), http.StatusNoContent)
+		want(t, e.do("GET", jobPath, e.AdminKey, nil), http.StatusNotFound)
+		want(t, e.do("POST", "/webhook/nope/nope", "", `{}`), http.StatusNotFound)
+		r = e.do("POST", path, "", `{"n":8}`)
+		want(t, r, http.StatusCreated)
+		waitFor(t, "the second event's job to die", func() bool {
+			return e.do("GET", "/api/v1/admin/dead_jobs", e.AdminKey, nil).JSON(t)["meta"].(map[string]any)["count"] == 1.0
+		})
 		want(t, e.do("DELETE", fmt.Sprintf("/api/v1/admin/agents/%v/delete_all_dead_jobs", call["id"]), e.AdminKey, nil), http.StatusNoContent)
 		r = e.do("GET", "/api/v1/admin/dead_jobs", e.AdminKey, nil)
 		if m := r.JSON(t)["meta"].(map[string]any); m["count"] != 0.0 {
