@@ -73,6 +73,12 @@ func TestStoriesAgentsEventsAreTenantScoped(t *testing.T) {
 		want(t, e.do("POST", "/api/v1/agents", e.AdminKey, `{"type":`), http.StatusBadRequest)
 		want(t, e.do("POST", "/api/v1/stories", e.AdminKey, `{"name":""}`), http.StatusUnprocessableEntity)
 		want(t, e.do("PUT", "/api/v1/agents/"+aid, e.AdminKey, `{"type":"Agents::TriggerAgent"}`), http.StatusUnprocessableEntity)
+		ex := e.do("GET", "/api/v1/stories/"+sid+"/export", e.AdminKey, nil)
+		want(t, ex, http.StatusOK)
+		agents := ex.JSON(t)["agents"].([]any)
+		if len(agents) != 1 || agents[0].(map[string]any)["options"].(map[string]any)["secret"] != nil {
+			t.Errorf("export should list the agent without its webhook secret: %s", ex.Body)
+		}
 		// Deleting the story takes its agents with it.
 		want(t, e.do("DELETE", "/api/v1/stories/"+sid, e.AdminKey, nil), http.StatusNoContent)
 		want(t, e.do("GET", "/api/v1/agents/"+aid, e.AdminKey, nil), http.StatusNotFound)

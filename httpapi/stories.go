@@ -187,7 +187,13 @@ func (s *Server) handleStoryExport(w http.ResponseWriter, r *http.Request) error
 	index := map[int64]int{}
 	for i, a := range actions {
 		index[a.ID] = i
-		ex.Agents = append(ex.Agents, exportAgent{Type: string(a.Type), Name: a.Name, GUID: a.GUID, Options: a.Options,
+		opts := make(map[string]any, len(a.Options))
+		for k, v := range a.Options {
+			if !(a.Type == steward.ActionWebhook && k == "secret") { // an export is shared; webhook secrets stay home
+				opts[k] = v
+			}
+		}
+		ex.Agents = append(ex.Agents, exportAgent{Type: string(a.Type), Name: a.Name, GUID: a.GUID, Options: opts,
 			KeepEventsFor: a.KeepEventsFor, Disabled: a.Disabled})
 	}
 	for i, a := range actions {

@@ -4,6 +4,21 @@
 // Sidekiq's backoff, and maintains the queue (expired leases, due retries,
 // dead-job retention). Several engines, in one process or many, may share
 // a PostgreSQL database.
+//
+// Driving the engine from a program (a benchmark, say):
+//
+//	db, _ := sqlite.Open(path) // or postgres.Open(ctx, url)
+//	_ = db.Migrate(ctx, nil)
+//	batch := make([]steward.NewJob, 1000) // any positive tenant and action ids
+//	for i := range batch {
+//		batch[i] = steward.NewJob{TenantID: 1, ActionID: 1}
+//	}
+//	_ = db.EnqueueJobs(ctx, batch) // one transaction per call
+//	cfg := queue.DefaultConfig()
+//	cfg.Workers = 100
+//	engine := queue.New(db, func(ctx context.Context, j *steward.Job) error { return nil }, cfg)
+//	go engine.Run(ctx) // until ctx ends, then a graceful shutdown
+//	// done when db.JobStats(ctx, 1, 0) shows Queued+InProgress == 0
 package queue
 
 import (
