@@ -282,20 +282,15 @@ func (e *Engine) finish(batch []result) {
 		}
 		e.cfg.Log.Error("record job outcomes", "error", err, "jobs", len(batch))
 		if attempt == 20 {
-			return // leases expire and the jobs run again
+			// Give the jobs up: without heartbeats their leases expire
+			// and they run again.
+			e.forget(batch)
+			return
 		}
 		time.Sleep(delay)
 		delay = min(2*delay, 5*time.Second)
 	}
-	e.mu.Lock()
-	for _, r := range batch {
-		delete(e.inflight, r.job.ID)
-	}
-	e.mu.Unlock()
-	select {
-	case e.freed <- struct{}{}:
-	default:
-	}
+	e.forget(batch)
 	if dead {
 		select {
 		case e.deadAdded <- struct{}{}:
@@ -303,6 +298,23 @@ func (e *Engine) finish(batch []result) {
 		}
 	}
 	e.record(batch, failed)
+}
+
+// forget drops finished jobs from the engine's books, freeing their slots.
+func (e *Engine) forget(batch []result) {
+	e.mu.Lock()
+	for _, r := range batch {
+		delete(e.inflight, r.job.ID)
+	}
+	e.mu.Unlock()
+	e.signalFreed()
+}
+
+func (e *Engine) signalFreed() {
+	select {
+	case e.freed <- struct{}{}:
+	default:
+	}
 }
 
 // Failure decides a failed job's fate at now: retry after Backoff, or
@@ -390,15 +402,21 @@ func (e *Engine) heartbeat(ctx context.Context) {
 		}
 		e.mu.Lock()
 		for _, id := range ids {
-			if r := e.inflight[id]; r != nil && !still[id] {
-				r.lost = true
-				if r.cancel != nil {
-					r.cancel()
-				}
-				e.cfg.Log.Warn("job lease lost", "job_id", id)
+			r := e.inflight[id]
+			if r == nil || still[id] || r.lost {
+				continue
 			}
+			e.cfg.Log.Warn("job lease lost", "job_id", id)
+			r.lost = true
+			if !r.started {
+				delete(e.inflight, id) // never started: just let it go
+				continue
+			}
+			// Running: stop it; its outcome is discarded by the store.
+			r.cancel()
 		}
 		e.mu.Unlock()
+		e.signalFreed()
 	}
 }
 
