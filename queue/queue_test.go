@@ -197,7 +197,7 @@ func TestEngineWorksManyJobs(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		const n = 10000
+		const n = 5000
 		jobs := make([]steward.NewJob, 1000)
 		for i := range jobs {
 			jobs[i] = steward.NewJob{TenantID: 1, ActionID: int64(i%10 + 1)}
@@ -395,10 +395,10 @@ func TestLongJobKeepsItsLease(t *testing.T) {
 		defer cancel()
 		var runs atomic.Int64
 		cfg := queue.DefaultConfig()
-		cfg.Workers, cfg.Lease, cfg.PollInterval = 1, 300*time.Millisecond, 50*time.Millisecond
+		cfg.Workers, cfg.Lease, cfg.PollInterval = 1, 600*time.Millisecond, 50*time.Millisecond
 		handler := func(ctx context.Context, j *steward.Job) error {
 			runs.Add(1)
-			time.Sleep(time.Second) // three leases long; heartbeats keep it
+			time.Sleep(1500 * time.Millisecond) // 2.5 leases long; heartbeats keep it
 			return nil
 		}
 		// Two engines: the idle one must not rescue the busy one's job.
