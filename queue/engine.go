@@ -39,6 +39,7 @@ type Engine struct {
 	inflight  map[int64]*running
 	freed     chan struct{}
 	deadAdded chan struct{}
+	retried   chan struct{} // a retry was scheduled: recompute the next due time
 	stopping  atomic.Bool
 
 	jobs    chan *steward.Job
@@ -70,6 +71,7 @@ func New(q steward.JobQueue, h Handler, cfg Config) *Engine {
 		inflight:  map[int64]*running{},
 		freed:     make(chan struct{}, 1),
 		deadAdded: make(chan struct{}, 1),
+		retried:   make(chan struct{}, 1),
 		jobs:      make(chan *steward.Job, cfg.Workers+cfg.Prefetch),
 		results:   make(chan result, cfg.Workers+cfg.Prefetch),
 	}
@@ -195,6 +197,7 @@ func (e *Engine) idle(ctx context.Context, wake <-chan struct{}) {
 	select {
 	case <-ctx.Done():
 	case <-wake:
+	case <-e.retried:
 	case <-t.C:
 		if _, err := e.q.RescueJobs(ctx, 1000); err != nil && ctx.Err() == nil {
 			e.cfg.Log.Error("move due jobs", "error", err)
@@ -291,6 +294,12 @@ func (e *Engine) finish(batch []result) {
 		delay = min(2*delay, 5*time.Second)
 	}
 	e.forget(batch)
+	if len(failed) > 0 {
+		select {
+		case e.retried <- struct{}{}:
+		default:
+		}
+	}
 	if dead {
 		select {
 		case e.deadAdded <- struct{}{}:
