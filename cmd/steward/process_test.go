@@ -256,3 +256,22 @@ func TestTwoServersShareOnePostgresQueue(t *testing.T) {
 		}
 	}
 }
+
+// TestZeroWorkersServesWithoutRunning checks that --workers 0 serves the
+// API and leaves queued jobs queued.
+func TestZeroWorkersServesWithoutRunning(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "steward.db")
+	key := bootstrap(t, db)
+	var hits atomic.Int64
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer upstream.Close()
+	s := startServe(t, db, 0)
+	agent := call(t, s.base, key, "POST", "/api/v1/agents", map[string]any{"type": "HTTP Request", "name": "idle",
+		"options": map[string]any{"url": upstream.URL}})
+	call(t, s.base, key, "POST", fmt.Sprintf("/api/v1/agents/%v/run", agent["id"]), nil)
+	time.Sleep(time.Second)
+	st := call(t, s.base, key, "GET", "/api/v1/admin/job_stats", nil)
+	if st["queued"] != 1.0 || hits.Load() != 0 {
+		t.Errorf("with no workers: job_stats %v, %d upstream calls; want the job still queued", st, hits.Load())
+	}
+}
