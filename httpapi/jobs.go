@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"crypto/subtle"
 	"net/http"
 	"strconv"
 	"strings"
@@ -240,6 +241,12 @@ func (s *Server) handleRetryAllDead(perAction bool) handlerFunc {
 // maintained counters at scrape time), job outcomes and durations, and
 // HTTP request durations.
 func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
+	if want := s.Config.MetricsToken; want != "" &&
+		subtle.ConstantTimeCompare([]byte(bearerToken(r)), []byte(want)) != 1 {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="steward-metrics"`)
+		writeProblem(w, http.StatusUnauthorized, "metrics require the configured bearer token", "")
+		return
+	}
 	if s.Queue != nil {
 		sizes, err := s.Queue.QueueSizes(r.Context())
 		if err != nil {

@@ -190,6 +190,10 @@ func TestJobAdminScopesAndErrors(t *testing.T) {
 		want(t, e.do("GET", "/api/v1/admin/dead_jobs", "", nil), http.StatusUnauthorized)
 		m := e.do("GET", "/metrics", "", nil)
 		want(t, m, http.StatusOK)
+		e.API.Config.MetricsToken = "scrape-secret"
+		want(t, e.do("GET", "/metrics", "wrong", nil), http.StatusUnauthorized)
+		want(t, e.do("GET", "/metrics", "scrape-secret", nil), http.StatusOK)
+		e.API.Config.MetricsToken = ""
 		if !strings.Contains(string(m.Body), `steward_jobs{state="queued"} 3`) {
 			t.Errorf("metrics lack the queue size:\n%s", m.Body)
 		}

@@ -31,6 +31,9 @@ type Config struct {
 	BcryptCost int
 	// AdminSecret enables the instance admin API (admin-auth header); empty disables it.
 	AdminSecret string
+	// MetricsToken, when set, is the bearer token /metrics requires;
+	// empty leaves /metrics open (for scrapers on a private network).
+	MetricsToken string
 }
 
 // DefaultConfig returns the documented defaults.

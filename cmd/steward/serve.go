@@ -59,6 +59,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 
 	hcfg := httpapi.DefaultConfig()
 	hcfg.BaseURL, hcfg.AdminSecret = cfg.BaseURL, cfg.AdminSecret
+	hcfg.MetricsToken = envOr("STEWARD_METRICS_TOKEN", "")
 	api := httpapi.NewServer(svc, hcfg, log, db.Clock)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
