@@ -11,13 +11,34 @@ import (
 )
 
 // jobWhere returns the condition selecting a tenant's jobs in a state, of
-// one action when actionID is not 0, served by jobs_tenant_state or
-// jobs_action_state.
+// one action when actionID is not 0. It is served by jobs_tenant_state or
+// jobs_action_state (whose "state <> 1" it repeats so that SQLite sees the
+// partial index applies), and for jobs in progress by jobs_lease.
 func jobWhere(tenantID int64, state steward.JobState, actionID int64) (string, []any) {
-	if actionID != 0 {
-		return `jobs.tenant_id = ? AND jobs.action_id = ? AND jobs.state = ?`, []any{tenantID, actionID, int(state)}
+	if state == steward.JobInProgress {
+		// The range on lease_until steers both planners to jobs_lease.
+		if actionID != 0 {
+			return `jobs.state = 1 AND jobs.lease_until >= 0 AND jobs.tenant_id = ? AND jobs.action_id = ?`, []any{tenantID, actionID}
+		}
+		return `jobs.state = 1 AND jobs.lease_until >= 0 AND jobs.tenant_id = ?`, []any{tenantID}
 	}
-	return `jobs.tenant_id = ? AND jobs.state = ?`, []any{tenantID, int(state)}
+	if actionID != 0 {
+		return `jobs.tenant_id = ? AND jobs.action_id = ? AND jobs.state = ? AND jobs.state <> 1`, []any{tenantID, actionID, int(state)}
+	}
+	return `jobs.tenant_id = ? AND jobs.state = ? AND jobs.state <> 1`, []any{tenantID, int(state)}
+}
+
+// jobOrder is the "oldest first" order for jobWhere's selection, spelled
+// as the serving index's columns: with "ORDER BY id" alone PostgreSQL may
+// walk the primary key past every finished job instead.
+func jobOrder(state steward.JobState, actionID int64) string {
+	switch {
+	case state == steward.JobInProgress:
+		return `jobs.id`
+	case actionID != 0:
+		return `jobs.tenant_id, jobs.action_id, jobs.state, jobs.id`
+	}
+	return `jobs.tenant_id, jobs.state, jobs.id`
 }
 
 // countJobs reads a queue size from job_counts.
@@ -38,7 +59,7 @@ func (db *DB) FindJobs(ctx context.Context, f steward.JobFilter) ([]*steward.Job
 	where, args := jobWhere(f.TenantID, f.State, f.ActionID)
 	rows, err := db.Read.QueryContext(ctx, db.Q(`SELECT `+jobColumns+`, COALESCE(actions.name, '') FROM jobs
 		LEFT JOIN actions ON actions.id = jobs.action_id AND actions.tenant_id = jobs.tenant_id
-		WHERE `+where+` ORDER BY jobs.id LIMIT ? OFFSET ?`), append(args, f.PerPage, f.Offset())...)
+		WHERE `+where+` ORDER BY `+jobOrder(f.State, f.ActionID)+` LIMIT ? OFFSET ?`), append(args, f.PerPage, f.Offset())...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("find jobs: %w", err)
 	}
@@ -235,7 +256,7 @@ func (db *DB) JobStats(ctx context.Context, tenantID, actionID int64) (*steward.
 	}
 	where, wargs := jobWhere(tenantID, steward.JobQueued, actionID)
 	var oldest int64
-	err = db.Read.QueryRowContext(ctx, db.Q(`SELECT created_at FROM jobs WHERE `+where+` ORDER BY id LIMIT 1`), wargs...).Scan(&oldest)
+	err = db.Read.QueryRowContext(ctx, db.Q(`SELECT created_at FROM jobs WHERE `+where+` ORDER BY `+jobOrder(steward.JobQueued, actionID)+` LIMIT 1`), wargs...).Scan(&oldest)
 	if err == nil {
 		t := FromMicros(oldest)
 		st.OldestQueuedAt = &t
