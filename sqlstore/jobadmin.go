@@ -28,17 +28,14 @@ func jobWhere(tenantID int64, state steward.JobState, actionID int64) (string, [
 	return `jobs.tenant_id = ? AND jobs.state = ? AND jobs.state <> 1`, []any{tenantID, int(state)}
 }
 
-// jobOrder is the "oldest first" order for jobWhere's selection, spelled
-// as the serving index's columns: with "ORDER BY id" alone PostgreSQL may
-// walk the primary key past every finished job instead.
+// jobOrder is the "oldest first" order for jobWhere's selection: the
+// serving index's order (with "ORDER BY id" PostgreSQL may walk the
+// primary key past every other job instead).
 func jobOrder(state steward.JobState, actionID int64) string {
-	switch {
-	case state == steward.JobInProgress:
+	if state == steward.JobInProgress {
 		return `jobs.id`
-	case actionID != 0:
-		return `jobs.tenant_id, jobs.action_id, jobs.state, jobs.id`
 	}
-	return `jobs.tenant_id, jobs.state, jobs.id`
+	return `jobs.created_at, jobs.id`
 }
 
 // countJobs reads a queue size from job_counts.

@@ -80,9 +80,11 @@ CREATE INDEX jobs_lease ON jobs (lease_until) WHERE state = 1;
 CREATE INDEX jobs_dead ON jobs (tenant_id, died_at) WHERE state = 3;
 -- Jobs in progress are left out of the two admin indexes: the hot path
 -- (lease, finish) then touches them once per job instead of three times,
--- and the few jobs in progress are found through jobs_lease.
-CREATE INDEX jobs_tenant_state ON jobs (tenant_id, state, id) WHERE state <> 1;
-CREATE INDEX jobs_action_state ON jobs (tenant_id, action_id, state, id) WHERE state <> 1;
+-- and the few jobs in progress are found through jobs_lease. Admin lists
+-- and the oldest queued job read them in (created_at, id) order, which no
+-- other index offers, so planners cannot prefer walking the primary key.
+CREATE INDEX jobs_tenant_state ON jobs (tenant_id, state, created_at, id) WHERE state <> 1;
+CREATE INDEX jobs_action_state ON jobs (tenant_id, action_id, state, created_at, id) WHERE state <> 1;
 
 -- Exact queue sizes per tenant, action and state, maintained in the same
 -- transaction as every job change so that counts never scan the queue.
