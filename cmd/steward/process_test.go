@@ -137,7 +137,11 @@ func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
 // SIGKILL while a job is running; after a restart the job's lease expires,
 // it runs again and completes.
 func TestKilledServerJobCompletesAfterRestart(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "steward.db")
+	t.Run("sqlite", func(t *testing.T) { killAndRestart(t, filepath.Join(t.TempDir(), "steward.db")) })
+	t.Run("postgres", func(t *testing.T) { killAndRestart(t, storetest.PostgresURL(t)) })
+}
+
+func killAndRestart(t *testing.T, db string) {
 	key := bootstrap(t, db)
 	var hits atomic.Int64
 	started := make(chan struct{}, 10)
