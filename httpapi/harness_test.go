@@ -32,6 +32,7 @@ func services(db *sqlstore.DB) httpapi.Services {
 		Tenants: db, Users: db, APIKeys: db, Sessions: db, Invitations: db, Outbox: db,
 		Templates:     db,
 		Organisations: db, TykUsers: db,
+		Stories: db, Actions: db, Events: db, Jobs: db, Queue: db,
 		Ping: db.Ping,
 	}
 }

@@ -83,6 +83,7 @@ func (s *Server) middleware(mux *http.ServeMux) http.Handler {
 			rec.beforeAnswer = s.creds.purge
 			defer rec.answering()
 		}
+		_, pattern := mux.Handler(r)
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
@@ -96,8 +97,9 @@ func (s *Server) middleware(mux *http.ServeMux) http.Handler {
 			}
 			s.Log.Info("request", "request_id", id, "method", r.Method, "path", r.URL.Path,
 				"status", rec.status, "bytes", rec.bytes, "duration_ms", float64(time.Since(start).Microseconds())/1000)
+			s.observeRequest(pattern, rec.status, time.Since(start))
 		}()
-		if _, pattern := mux.Handler(r); pattern == "" {
+		if pattern == "" {
 			s.unrouted(rec, r, mux)
 			return
 		}

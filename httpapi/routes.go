@@ -45,4 +45,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/admin/users/{id}/signin_activities", s.requireAdmin(s.handleSignInActivities))
 	mux.Handle("POST /api/v1/admin/users/{id}/resend_invitation", s.requireAdmin(s.handleResendInvitation))
 	mux.Handle("POST /api/v1/admin/users/{id}/expire_session", s.requireAdmin(s.handleExpireSession))
+
+	// Stories, agents (actions), events, webhooks, the Job Management
+	// Admin API and Prometheus metrics.
+	s.jobRoutes(mux)
+	s.storyRoutes(mux)
 }

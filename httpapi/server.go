@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/steward-dev/steward"
+	"github.com/steward-dev/steward/metrics"
 )
 
 // Config holds the HTTP layer's settings.
@@ -35,6 +36,9 @@ type Config struct {
 	CredentialCacheTTL time.Duration
 	// AdminSecret enables the instance admin API (admin-auth header); empty disables it.
 	AdminSecret string
+	// MetricsToken, when set, is the bearer token /metrics requires;
+	// empty leaves /metrics open (for scrapers on a private network).
+	MetricsToken string
 }
 
 // DefaultConfig returns the documented defaults.
@@ -62,6 +66,15 @@ type Services struct {
 	// Organisations and TykUsers serve the Tyk-compatible API.
 	Organisations steward.OrganisationService
 	TykUsers      steward.TykUserService
+	// Stories, actions, events and jobs.
+	Stories steward.StoryService
+	Actions steward.ActionService
+	Events  steward.EventService
+	Jobs    steward.JobService
+	// Queue gives /metrics its queue sizes (nil: none reported).
+	Queue steward.JobQueue
+	// Metrics is shared with the job engine; nil makes a new registry.
+	Metrics *metrics.Registry
 	// Ping checks the database for /readyz.
 	Ping func(ctx context.Context) error
 }
@@ -86,6 +99,9 @@ func NewServer(svc Services, cfg Config, log *slog.Logger, clock steward.Clock) 
 	}
 	if clock == nil {
 		clock = steward.SystemClock{}
+	}
+	if svc.Metrics == nil {
+		svc.Metrics = metrics.NewRegistry()
 	}
 	s := &Server{Services: svc, Config: cfg, Log: log, Clock: clock}
 	s.usage = newUsageRecorder()

@@ -44,8 +44,9 @@ type DB struct {
 	Dialect Dialect
 	Clock   steward.Clock
 
-	rebound  sync.Map // query text → rebound text (PostgreSQL only)
-	prepared sync.Map // query text → *sql.Stmt on the read pool
+	rebound  sync.Map  // query text → rebound text (PostgreSQL only)
+	prepared sync.Map  // query text → *sql.Stmt on the read pool
+	jobs     jobSignal // wakes this process's workers when jobs are enqueued
 }
 
 // New wraps pools opened by a dialect package.

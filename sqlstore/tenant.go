@@ -20,8 +20,16 @@ func (db *DB) CreateTenant(ctx context.Context, t *steward.Tenant) error {
 	}
 	now := db.Clock.Now()
 	t.CreatedAt, t.UpdatedAt = now, now
-	err := db.Write.QueryRowContext(ctx, db.Q(`INSERT INTO tenants (name, created_at, updated_at) VALUES (?, ?, ?) RETURNING id`),
-		t.Name, Micros(now), Micros(now)).Scan(&t.ID)
+	// Every tenant starts with a default story, so that actions can be
+	// created at once (Tines' Postman collection uses story_id 1).
+	err := db.InTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, db.Q(`INSERT INTO tenants (name, created_at, updated_at) VALUES (?, ?, ?) RETURNING id`),
+			t.Name, Micros(now), Micros(now)).Scan(&t.ID)
+		if err != nil {
+			return err
+		}
+		return db.createStory(ctx, tx, &steward.Story{TenantID: t.ID, Name: steward.DefaultStoryName})
+	})
 	if err != nil {
 		return fmt.Errorf("create tenant: %w", db.Dialect.TranslateError(err))
 	}

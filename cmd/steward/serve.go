@@ -11,7 +11,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/steward-dev/steward/action"
 	"github.com/steward-dev/steward/httpapi"
+	"github.com/steward-dev/steward/metrics"
+	"github.com/steward-dev/steward/queue"
 	"github.com/steward-dev/steward/sqlstore"
 )
 
@@ -21,6 +24,7 @@ func services(db *sqlstore.DB) httpapi.Services {
 		Tenants: db, Users: db, APIKeys: db, Sessions: db, Invitations: db, Outbox: db,
 		Templates:     db,
 		Organisations: db, TykUsers: db,
+		Stories: db, Actions: db, Events: db, Jobs: db, Queue: db,
 		Ping: db.Ping,
 	}
 }
@@ -48,9 +52,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 	}
 	defer db.Close()
 	svc := services(db)
+	svc.Metrics = metrics.NewRegistry()
 	if err := firstRun(ctx, svc, stdout); err != nil {
 		return err
 	}
+	qcfg, err := queue.FromEnv(queue.DefaultConfig())
+	if err != nil {
+		return err
+	}
+	qcfg.Workers, qcfg.Log, qcfg.Clock, qcfg.Metrics = cfg.Workers, log, db.Clock, svc.Metrics
 
 	hcfg := httpapi.DefaultConfig()
 	hcfg.BaseURL, hcfg.AdminSecret = cfg.BaseURL, cfg.AdminSecret
@@ -62,6 +72,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 		return err
 	}
 	svc.Outbox = dispatcher.Waking(svc.Outbox)
+	hcfg.MetricsToken = envOr("STEWARD_METRICS_TOKEN", "")
 	api := httpapi.NewServer(svc, hcfg, log, db.Clock)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -82,6 +93,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 	// Sign-in retention and the mail outbox.
 	wg.Go(func() { api.RunRetention(bg, time.Hour) })
 	wg.Go(func() { dispatcher.Run(bg) })
+	// Job workers stop after the HTTP server, so that requests in flight
+	// can still enqueue; --workers 0 serves the API only.
+	stopEngine := startEngine(ctx, db, qcfg, log)
+	defer stopEngine()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -90,6 +105,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 
 	select {
 	case err := <-errc:
+		stopEngine()
 		stopBG()
 		wg.Wait()
 		return err
@@ -101,9 +117,30 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Warn("http shutdown", "error", err)
 	}
+	stopEngine()
 	stopBG()
 	wg.Wait()
 	return nil
+}
+
+// startEngine runs the job engine with cfg.Workers workers (none when 0)
+// and returns a function that shuts it down gracefully and waits; calling
+// it again does nothing.
+func startEngine(ctx context.Context, db *sqlstore.DB, cfg queue.Config, log *slog.Logger) func() {
+	if cfg.Workers <= 0 {
+		return func() {}
+	}
+	engCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	runner := &action.Runner{Actions: db, Events: db, Outbox: db, Log: log}
+	engine := queue.New(db, runner.Run, cfg)
+	go func() {
+		defer close(done)
+		if err := engine.Run(engCtx); err != nil {
+			log.Error("job engine", "error", err)
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 // firstRun creates a tenant and an admin on an empty database and prints

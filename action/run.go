@@ -1,0 +1,449 @@
+package action
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/steward-dev/steward"
+)
+
+// MaxResponseBytes bounds how much of an HTTP response an HTTP Request
+// action reads into its event.
+const MaxResponseBytes = 1 << 20
+
+// DefaultHTTPTimeout bounds an HTTP Request action's request unless its
+// options set timeout (seconds, at most MaxHTTPTimeout).
+const (
+	DefaultHTTPTimeout = 30 * time.Second
+	MaxHTTPTimeout     = 120 * time.Second
+)
+
+// Runner runs the job of an action: it loads the action and the incoming
+// event, does what the action's type does, and emits the resulting events
+// (which enqueues jobs for the action's receivers).
+type Runner struct {
+	Actions steward.ActionService
+	Events  steward.EventService
+	Outbox  steward.OutboxService // for Email actions; nil refuses them
+	Client  *http.Client          // nil: a client with DefaultHTTPTimeout
+	Log     *slog.Logger
+}
+
+// Failure is a job error with a Tines-style class (HTTPRequest::ServerError).
+type Failure struct {
+	Class string
+	Err   error
+}
+
+// Error implements error.
+func (f *Failure) Error() string { return f.Err.Error() }
+
+// Unwrap returns the cause.
+func (f *Failure) Unwrap() error { return f.Err }
+
+// ErrorClass names the failure for the job's error_class.
+func (f *Failure) ErrorClass() string { return f.Class }
+
+func fail(class, format string, args ...any) error {
+	return &Failure{Class: class, Err: fmt.Errorf(format, args...)}
+}
+
+// Run is a queue.Handler. A job whose action or event has been deleted,
+// or whose action is disabled, completes without doing anything.
+func (r *Runner) Run(ctx context.Context, job *steward.Job) error {
+	a, err := r.Actions.FindActionByID(ctx, job.TenantID, job.ActionID)
+	if steward.ErrorCode(err) == steward.ENOTFOUND {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if a.Disabled {
+		return nil
+	}
+	var in any = map[string]any{}
+	if job.EventID != 0 {
+		e, err := r.Events.FindEventByID(ctx, job.TenantID, job.EventID)
+		if steward.ErrorCode(err) == steward.ENOTFOUND {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(e.Payload, &in); err != nil {
+			return fail("Event::InvalidPayload", "event %d is not valid JSON: %v", e.ID, err)
+		}
+	}
+	out, err := r.Execute(ctx, a, in)
+	if err != nil {
+		return err
+	}
+	payloads := make([]json.RawMessage, 0, len(out))
+	for _, v := range out {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return fail("Event::InvalidPayload", "the action produced a value that is not JSON: %v", err)
+		}
+		payloads = append(payloads, b)
+	}
+	_, err = r.Events.EmitEvents(ctx, a, payloads)
+	return err
+}
+
+// Execute does what action a does with the incoming event and returns the
+// events it emits (none when a Trigger's rules do not match).
+func (r *Runner) Execute(ctx context.Context, a *steward.Action, event any) ([]any, error) {
+	switch a.Type {
+	case steward.ActionWebhook, steward.ActionSendToStory:
+		// A webhook's events come from its URL; run by hand or fed by a
+		// source, it passes the event on. Send to Story forwards the event
+		// to its receivers.
+		return []any{event}, nil
+	case steward.ActionHTTPRequest:
+		v, err := r.httpRequest(ctx, a.Options, event)
+		if err != nil {
+			return nil, err
+		}
+		return []any{v}, nil
+	case steward.ActionEventTransformation:
+		return transform(a.Options, event)
+	case steward.ActionTrigger:
+		ok, err := triggerMatches(a.Options, event)
+		if err != nil || !ok {
+			return nil, err
+		}
+		return []any{event}, nil
+	case steward.ActionEmail:
+		v, err := r.email(ctx, a, event)
+		if err != nil {
+			return nil, err
+		}
+		return []any{v}, nil
+	}
+	return nil, fail("Action::UnknownType", "unknown action type %q", a.Type)
+}
+
+// renderString renders option key of opts as a string ("" when absent).
+func renderString(opts map[string]any, key string, event any) (string, error) {
+	s, _ := opts[key].(string)
+	if s == "" {
+		return "", nil
+	}
+	t, err := ParseTemplate(s)
+	if err != nil {
+		return "", fail("Template::Invalid", "options.%s: %v", key, err)
+	}
+	out, err := t.Render(event)
+	if err != nil {
+		return "", fail("Template::Invalid", "options.%s: %v", key, err)
+	}
+	return out, nil
+}
+
+func (r *Runner) httpRequest(ctx context.Context, opts map[string]any, event any) (any, error) {
+	timeout := DefaultHTTPTimeout
+	if t, ok := opts["timeout"].(float64); ok && t > 0 {
+		timeout = min(time.Duration(t*float64(time.Second)), MaxHTTPTimeout)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := buildRequest(ctx, opts, event)
+	if err != nil {
+		return nil, err
+	}
+	client := r.Client
+	if client == nil {
+		client = &http.Client{Timeout: MaxHTTPTimeout}
+	}
+	target := req.Method + " " + req.URL.Redacted()
+	resp, err := client.Do(req)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return nil, fail("HTTPRequest::Timeout", "%s timed out after %v", target, timeout)
+		}
+		return nil, fail("HTTPRequest::ConnectionFailed", "%s: %v", target, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes))
+	if err != nil {
+		return nil, fail("HTTPRequest::ConnectionFailed", "%s: reading the response: %v", target, err)
+	}
+	if resp.StatusCode >= 500 {
+		return nil, fail("HTTPRequest::ServerError", "%s answered %d: %s", target, resp.StatusCode, truncate(string(raw), 500))
+	}
+	headers := map[string]any{}
+	for k, v := range resp.Header {
+		headers[strings.ToLower(k)] = strings.Join(v, ", ")
+	}
+	var parsed any = string(raw)
+	var j any
+	if json.Unmarshal(raw, &j) == nil {
+		parsed = j
+	}
+	return map[string]any{"status": resp.StatusCode, "headers": headers, "body": parsed}, nil
+}
+
+// buildRequest renders an HTTP Request action's url, method, content_type,
+// payload and headers against the event.
+func buildRequest(ctx context.Context, opts map[string]any, event any) (*http.Request, error) {
+	target, err := renderString(opts, "url", event)
+	if err != nil {
+		return nil, err
+	}
+	u, err := url.Parse(strings.TrimSpace(target))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fail("HTTPRequest::InvalidURL", "options.url rendered to %q, which is not an absolute http or https URL", target)
+	}
+	method, err := renderString(opts, "method", event)
+	if err != nil {
+		return nil, err
+	}
+	method = strings.ToUpper(strings.TrimSpace(method))
+	if method == "" {
+		method = http.MethodGet
+	}
+	contentType, err := renderString(opts, "content_type", event)
+	if err != nil {
+		return nil, err
+	}
+	var payload any
+	if p, ok := opts["payload"]; ok && p != nil {
+		if payload, err = RenderValue(p, event); err != nil {
+			return nil, fail("Template::Invalid", "options.payload: %v", err)
+		}
+	}
+	body, ctype, err := encodePayload(method, u, contentType, payload)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
+	if err != nil {
+		return nil, fail("HTTPRequest::InvalidRequest", "%v", err)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	req.Header.Set("User-Agent", "Steward")
+	if h, ok := opts["headers"].(map[string]any); ok {
+		for k := range h {
+			v, err := renderString(h, k, event)
+			if err != nil {
+				return nil, err
+			}
+			req.Header.Set(k, v)
+		}
+	}
+	return req, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// encodePayload turns the rendered payload into a request body: JSON by
+// default or for "json"; a form for "form"; a string as is otherwise. A
+// GET or DELETE sends an object payload as query parameters instead.
+func encodePayload(method string, u *url.URL, contentType string, payload any) (io.Reader, string, error) {
+	if payload == nil {
+		return nil, "", nil
+	}
+	if obj, ok := payload.(map[string]any); ok && (method == http.MethodGet || method == http.MethodDelete || method == http.MethodHead) {
+		q := u.Query()
+		for k, v := range obj {
+			q.Set(k, scalarString(v))
+		}
+		u.RawQuery = q.Encode()
+		return nil, "", nil
+	}
+	ct := strings.ToLower(strings.TrimSpace(contentType))
+	switch {
+	case ct == "" || ct == "json" || strings.Contains(ct, "json"):
+		b, err := json.Marshal(payload)
+		if err != nil {
+			return nil, "", fail("HTTPRequest::InvalidRequest", "options.payload cannot be sent as JSON: %v", err)
+		}
+		if ct == "" || ct == "json" {
+			ct = "application/json"
+		}
+		return strings.NewReader(string(b)), ct, nil
+	case ct == "form" || ct == "application/x-www-form-urlencoded":
+		obj, ok := payload.(map[string]any)
+		if !ok {
+			return nil, "", fail("HTTPRequest::InvalidRequest", "options.payload must be an object to send as a form")
+		}
+		form := url.Values{}
+		for k, v := range obj {
+			form.Set(k, scalarString(v))
+		}
+		return strings.NewReader(form.Encode()), "application/x-www-form-urlencoded", nil
+	}
+	return strings.NewReader(scalarString(payload)), contentType, nil
+}
+
+// scalarString renders a value for a form or query: strings as is, the
+// rest as JSON.
+func scalarString(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// transform runs an Event Transformation.
+func transform(opts map[string]any, event any) ([]any, error) {
+	mode, _ := opts["mode"].(string)
+	switch mode {
+	case "message_only":
+		rest := map[string]any{}
+		for k, v := range opts {
+			if k != "mode" {
+				rest[k] = v
+			}
+		}
+		out, err := RenderValue(rest, event)
+		if err != nil {
+			return nil, fail("Template::Invalid", "%v", err)
+		}
+		return []any{out}, nil
+	case "extract":
+		out := map[string]any{}
+		ms, _ := opts["matchers"].([]any)
+		for i, m := range ms {
+			mm, _ := m.(map[string]any)
+			text, err := renderString(mm, "path", event)
+			if err != nil {
+				return nil, err
+			}
+			re, err := regexp.Compile(fmt.Sprint(mm["regexp"]))
+			if err != nil {
+				return nil, fail("EventTransformation::InvalidRegexp", "options.matchers[%d].regexp: %v", i, err)
+			}
+			found := re.FindAllString(text, -1)
+			if found == nil {
+				found = []string{}
+			}
+			out[fmt.Sprint(mm["to"])] = found
+		}
+		if msg, ok := opts["message"]; ok {
+			v, err := RenderValue(msg, event)
+			if err != nil {
+				return nil, fail("Template::Invalid", "options.message: %v", err)
+			}
+			out["message"] = v
+		}
+		return []any{out}, nil
+	case "explode":
+		v, err := RenderValue(opts["path"], event)
+		if err != nil {
+			return nil, fail("Template::Invalid", "options.path: %v", err)
+		}
+		items, ok := v.([]any)
+		if !ok {
+			return nil, fail("EventTransformation::NotAnArray", "options.path %v does not point to an array in the event", opts["path"])
+		}
+		to, _ := opts["to"].(string)
+		if to == "" {
+			to = "individual_item"
+		}
+		out := make([]any, len(items))
+		for i, it := range items {
+			out[i] = map[string]any{to: it}
+		}
+		return out, nil
+	}
+	return nil, fail("EventTransformation::UnknownMode", "options.mode %q is not one of %s", mode, strings.Join(TransformationModes, ", "))
+}
+
+// triggerMatches reports whether every rule matches the event.
+func triggerMatches(opts map[string]any, event any) (bool, error) {
+	rules, _ := opts["rules"].([]any)
+	for i, r := range rules {
+		rm, _ := r.(map[string]any)
+		got, err := renderString(rm, "path", event)
+		if err != nil {
+			return false, err
+		}
+		typ, _ := rm["type"].(string)
+		want := scalarString(rm["value"])
+		var ok bool
+		switch typ {
+		case "field==value":
+			ok = got == want
+		case "field!=value":
+			ok = got != want
+		case "regex", "!regex":
+			re, err := regexp.Compile(want)
+			if err != nil {
+				return false, fail("Trigger::InvalidRegexp", "options.rules[%d].value: %v", i, err)
+			}
+			ok = re.MatchString(got) == (typ == "regex")
+		case "field>value", "field<value", "field>=value", "field<=value":
+			g, err1 := strconv.ParseFloat(strings.TrimSpace(got), 64)
+			w, err2 := strconv.ParseFloat(strings.TrimSpace(want), 64)
+			if err1 != nil || err2 != nil {
+				ok = false // not numbers: no match, as Tines does
+				break
+			}
+			ok = map[string]bool{"field>value": g > w, "field<value": g < w, "field>=value": g >= w, "field<=value": g <= w}[typ]
+		default:
+			return false, fail("Trigger::InvalidRule", "options.rules[%d].type %q is not known", i, typ)
+		}
+		if !ok {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// email queues one message per recipient in the mail outbox.
+func (r *Runner) email(ctx context.Context, a *steward.Action, event any) (any, error) {
+	if r.Outbox == nil {
+		return nil, fail("Email::Unavailable", "outgoing mail is not configured")
+	}
+	rv, err := RenderValue(a.Options["recipients"], event)
+	if err != nil {
+		return nil, fail("Template::Invalid", "options.recipients: %v", err)
+	}
+	var to []string
+	switch v := rv.(type) {
+	case string:
+		to = append(to, v)
+	case []any:
+		for _, x := range v {
+			to = append(to, scalarString(x))
+		}
+	}
+	if len(to) == 0 {
+		return nil, fail("Email::NoRecipients", "options.recipients is empty")
+	}
+	subject, err := renderString(a.Options, "subject", event)
+	if err != nil {
+		return nil, err
+	}
+	body, err := renderString(a.Options, "body", event)
+	if err != nil {
+		return nil, err
+	}
+	for _, addr := range to {
+		addr, err := steward.NormalizeEmail(addr)
+		if err != nil {
+			return nil, fail("Email::InvalidRecipient", "%s", steward.ErrorMessage(err))
+		}
+		if err := r.Outbox.EnqueueMail(ctx, &steward.MailMessage{TenantID: a.TenantID, To: addr, Subject: subject, Body: body}); err != nil {
+			return nil, err
+		}
+	}
+	return map[string]any{"recipients": to, "subject": subject, "status": "queued"}, nil
+}

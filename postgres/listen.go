@@ -1,0 +1,68 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// Listen implements sqlstore.Listener: it holds one connection of db in
+// LISTEN on channel and calls notify for every notification until ctx
+// ends, reconnecting after errors. notify is also called after each
+// (re)connect, since announcements may have been missed meanwhile.
+func (dialect) Listen(ctx context.Context, db *sql.DB, channel string, notify func()) error {
+	delay := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := listenOnce(ctx, db, channel, notify)
+		if ctx.Err() != nil {
+			return nil
+		}
+		_ = err // the loop reconnects; the caller's polling covers the gap
+		select {
+		case <-ctx.Done():
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 5*time.Second)
+	}
+	return nil
+}
+
+func listenOnce(ctx context.Context, db *sql.DB, channel string, notify func()) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		sc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("postgres: listen: unexpected driver connection %T", dc)
+		}
+		pc := sc.Conn()
+		if _, err := pc.Exec(ctx, `LISTEN `+channel); err != nil {
+			return driver.ErrBadConn
+		}
+		notify()
+		for {
+			if _, err := pc.WaitForNotification(ctx); err != nil {
+				// The connection is still listening (or broken): never
+				// hand it back to the pool.
+				return driver.ErrBadConn
+			}
+			notify()
+		}
+	})
+}
+
+// Retryable implements sqlstore.Retrier: deadlocks and serialization
+// failures between concurrent queue transactions succeed when retried.
+func (dialect) Retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
+}

@@ -1,0 +1,497 @@
+package queue
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	mrand "math/rand/v2"
+	"os"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/steward-dev/steward"
+)
+
+// Handler runs one job. A nil error completes it (it leaves the queue); an
+// error fails it (it is retried, or dies). ctx ends when the engine shuts
+// down past its timeout or loses the job's lease.
+type Handler func(ctx context.Context, job *steward.Job) error
+
+// ErrorClasser lets an error name its class for the job's error_class
+// (as Tines shows "Faraday::ConnectionFailed"); others use the Go type.
+type ErrorClasser interface {
+	ErrorClass() string
+}
+
+// Engine runs jobs from a JobQueue. Create it with New and call Run.
+type Engine struct {
+	q      steward.JobQueue
+	h      Handler
+	cfg    Config
+	worker string
+
+	mu        sync.Mutex
+	inflight  map[int64]*running
+	freed     chan struct{}
+	deadAdded chan struct{}
+	retried   chan struct{} // a retry was scheduled: recompute the next due time
+	stopping  atomic.Bool
+
+	jobs    chan *steward.Job
+	results chan result
+}
+
+type running struct {
+	job     *steward.Job
+	started bool
+	lost    bool
+	cancel  context.CancelFunc
+}
+
+type result struct {
+	job *steward.Job
+	err error
+	dur time.Duration
+}
+
+// New returns an engine that runs jobs from q with h.
+func New(q steward.JobQueue, h Handler, cfg Config) *Engine {
+	cfg.fill()
+	b := make([]byte, 6)
+	rand.Read(b)
+	host, _ := os.Hostname()
+	return &Engine{
+		q: q, h: h, cfg: cfg,
+		worker:    fmt.Sprintf("%s:%d:%s", truncate(host, 40), os.Getpid(), hex.EncodeToString(b)),
+		inflight:  map[int64]*running{},
+		freed:     make(chan struct{}, 1),
+		deadAdded: make(chan struct{}, 1),
+		retried:   make(chan struct{}, 1),
+		jobs:      make(chan *steward.Job, cfg.Workers+cfg.Prefetch),
+		results:   make(chan result, cfg.Workers+cfg.Prefetch),
+	}
+}
+
+// WorkerID is the name this engine leases jobs under.
+func (e *Engine) WorkerID() string { return e.worker }
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// Run works jobs until ctx ends, then shuts down gracefully: it stops
+// fetching, returns jobs it leased but did not start, lets running jobs
+// finish for up to ShutdownTimeout, cancels the rest and returns their
+// leases, so other engines pick them up at once.
+func (e *Engine) Run(ctx context.Context) error {
+	jobCtx, cancelJobs := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelJobs()
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBG()
+
+	var bgwg, compwg, maintwg, workwg sync.WaitGroup
+	bgwg.Go(func() { e.heartbeat(bg) })
+	bgwg.Go(func() {
+		if err := e.q.WatchJobs(bg); err != nil {
+			e.cfg.Log.Warn("job wake-ups unavailable; polling", "error", err)
+		}
+	})
+	compwg.Go(e.complete)
+	maintwg.Go(func() { e.maintain(ctx) })
+	for i := 0; i < e.cfg.Workers; i++ {
+		workwg.Go(func() { e.work(jobCtx) })
+	}
+	e.fetch(ctx)
+
+	e.stopping.Store(true)
+	close(e.jobs)
+	done := make(chan struct{})
+	go func() { workwg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(e.cfg.ShutdownTimeout):
+		e.cfg.Log.Warn("shutdown timeout: cancelling running jobs")
+		cancelJobs()
+		<-done
+	}
+	close(e.results)
+	compwg.Wait()
+	maintwg.Wait()
+
+	e.mu.Lock()
+	ids := make([]int64, 0, len(e.inflight))
+	for id := range e.inflight {
+		ids = append(ids, id)
+	}
+	e.mu.Unlock()
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	var err error
+	if len(ids) > 0 {
+		if err = e.q.ReleaseJobs(rctx, e.worker, ids); err != nil {
+			e.cfg.Log.Error("release leases at shutdown", "error", err, "jobs", len(ids))
+		}
+	}
+	stopBG()
+	bgwg.Wait()
+	return err
+}
+
+// fetch leases batches of due jobs while there is room, until ctx ends.
+func (e *Engine) fetch(ctx context.Context) {
+	capacity := e.cfg.Workers + e.cfg.Prefetch
+	errDelay := 50 * time.Millisecond
+	for ctx.Err() == nil {
+		e.mu.Lock()
+		free := capacity - len(e.inflight)
+		e.mu.Unlock()
+		if free <= 0 {
+			select {
+			case <-ctx.Done():
+			case <-e.freed:
+			}
+			continue
+		}
+		want := min(free, e.cfg.FetchBatch)
+		wake := e.q.JobsAvailable()
+		// Not ctx: a fetch that committed must hand its jobs to workers.
+		jobs, err := e.q.FetchJobs(context.WithoutCancel(ctx), e.worker, want, e.cfg.Lease)
+		if err != nil {
+			e.cfg.Log.Error("fetch jobs", "error", err)
+			sleep(ctx, errDelay)
+			errDelay = min(2*errDelay, 5*time.Second)
+			continue
+		}
+		errDelay = 50 * time.Millisecond
+		e.mu.Lock()
+		for _, j := range jobs {
+			e.inflight[j.ID] = &running{job: j}
+		}
+		e.mu.Unlock()
+		for _, j := range jobs {
+			e.jobs <- j
+		}
+		if len(jobs) < want {
+			e.idle(ctx, wake)
+		}
+	}
+}
+
+// idle waits for a wake-up, the next due job or the poll interval; after
+// a timeout it moves due retries and expired leases back to the queue.
+func (e *Engine) idle(ctx context.Context, wake <-chan struct{}) {
+	d := e.cfg.PollInterval
+	if next, err := e.q.NextDue(ctx); err == nil && next != nil {
+		d = min(d, max(next.Sub(e.cfg.Clock.Now()), 5*time.Millisecond))
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-wake:
+	case <-e.retried:
+	case <-t.C:
+		if _, err := e.q.RescueJobs(ctx, 1000); err != nil && ctx.Err() == nil {
+			e.cfg.Log.Error("move due jobs", "error", err)
+		}
+	}
+}
+
+// work runs jobs from the channel until it is closed.
+func (e *Engine) work(jobCtx context.Context) {
+	for j := range e.jobs {
+		ctx, cancel := context.WithCancel(jobCtx)
+		e.mu.Lock()
+		r := e.inflight[j.ID]
+		ok := r != nil && !r.lost && !e.stopping.Load()
+		if ok {
+			r.started, r.cancel = true, cancel
+		}
+		e.mu.Unlock()
+		if !ok {
+			cancel()
+			continue
+		}
+		start := time.Now()
+		err := e.call(ctx, j)
+		cancel()
+		if err != nil && jobCtx.Err() != nil {
+			continue // interrupted by shutdown: its lease is released
+		}
+		e.results <- result{job: j, err: err, dur: time.Since(start)}
+	}
+}
+
+// call runs the handler, turning a panic into an error.
+func (e *Engine) call(ctx context.Context, j *steward.Job) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			e.cfg.Log.Error("job panicked", "job_id", j.ID, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			err = fmt.Errorf("panic: %v", v)
+		}
+	}()
+	return e.h(ctx, j)
+}
+
+// complete records outcomes in batches until the results channel closes.
+func (e *Engine) complete() {
+	for r := range e.results {
+		batch := []result{r}
+	drain:
+		for len(batch) < 1000 {
+			select {
+			case r, ok := <-e.results:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		e.finish(batch)
+	}
+}
+
+// finish writes one batch of outcomes, retrying while the database is
+// unreachable (the leases stay alive meanwhile).
+func (e *Engine) finish(batch []result) {
+	now := e.cfg.Clock.Now()
+	var done []int64
+	var failed []steward.JobFailure
+	dead := false
+	for _, r := range batch {
+		if r.err == nil {
+			done = append(done, r.job.ID)
+			continue
+		}
+		f := e.cfg.Failure(r.job, r.err, now)
+		dead = dead || f.Dead
+		failed = append(failed, f)
+	}
+	delay := 50 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		err := e.q.FinishJobs(context.Background(), e.worker, done, failed)
+		if err == nil {
+			break
+		}
+		e.cfg.Log.Error("record job outcomes", "error", err, "jobs", len(batch))
+		if attempt == 20 {
+			// Give the jobs up: without heartbeats their leases expire
+			// and they run again.
+			e.forget(batch)
+			return
+		}
+		time.Sleep(delay)
+		delay = min(2*delay, 5*time.Second)
+	}
+	e.forget(batch)
+	if len(failed) > 0 {
+		select {
+		case e.retried <- struct{}{}:
+		default:
+		}
+	}
+	if dead {
+		select {
+		case e.deadAdded <- struct{}{}:
+		default:
+		}
+	}
+	e.record(batch, failed)
+}
+
+// forget drops finished jobs from the engine's books, freeing their slots.
+func (e *Engine) forget(batch []result) {
+	e.mu.Lock()
+	for _, r := range batch {
+		delete(e.inflight, r.job.ID)
+	}
+	e.mu.Unlock()
+	e.signalFreed()
+}
+
+func (e *Engine) signalFreed() {
+	select {
+	case e.freed <- struct{}{}:
+	default:
+	}
+}
+
+// Failure decides a failed job's fate at now: retry after Backoff, or
+// dead once it has been retried MaxRetries times.
+func (c Config) Failure(j *steward.Job, err error, now time.Time) steward.JobFailure {
+	f := steward.JobFailure{ID: j.ID, ErrorClass: errorClass(err), ErrorMessage: err.Error(), RunAt: now}
+	if j.RetryCount >= c.MaxRetries {
+		f.Dead = true
+		return f
+	}
+	jitter := c.Jitter
+	if jitter == nil {
+		jitter = func(n int) int { return mrand.IntN(n) }
+	}
+	f.RunAt = now.Add(Backoff(j.RetryCount, c.BackoffScale, jitter))
+	return f
+}
+
+// errorClass names an error's class: its own name, or its Go type.
+func errorClass(err error) string {
+	var c ErrorClasser
+	if errors.As(err, &c) {
+		return c.ErrorClass()
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "Timeout"
+	}
+	return strings.TrimPrefix(fmt.Sprintf("%T", err), "*")
+}
+
+// record updates metrics for a written batch.
+func (e *Engine) record(batch []result, failed []steward.JobFailure) {
+	m := e.cfg.Metrics
+	if m == nil {
+		return
+	}
+	dead := 0
+	for _, f := range failed {
+		if f.Dead {
+			dead++
+		}
+	}
+	const outcomes = "Jobs finished, by outcome."
+	m.Add("steward_jobs_finished_total", outcomes, float64(len(batch)-len(failed)), "outcome", "completed")
+	m.Add("steward_jobs_finished_total", outcomes, float64(len(failed)-dead), "outcome", "retry")
+	m.Add("steward_jobs_finished_total", outcomes, float64(dead), "outcome", "dead")
+	for _, r := range batch {
+		m.Observe("steward_job_duration_seconds", "How long jobs ran, by kind.", r.dur.Seconds(), "kind", r.job.Kind)
+	}
+}
+
+// heartbeat renews the leases of every job this engine holds, and cancels
+// jobs whose lease was lost (so a job never runs in two places knowingly).
+func (e *Engine) heartbeat(ctx context.Context) {
+	t := time.NewTicker(e.cfg.Lease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		e.mu.Lock()
+		ids := make([]int64, 0, len(e.inflight))
+		for id := range e.inflight {
+			ids = append(ids, id)
+		}
+		e.mu.Unlock()
+		if len(ids) == 0 {
+			continue
+		}
+		held, err := e.q.ExtendLeases(ctx, e.worker, ids, e.cfg.Clock.Now().Add(e.cfg.Lease))
+		if err != nil {
+			if ctx.Err() == nil {
+				e.cfg.Log.Error("renew job leases", "error", err)
+			}
+			continue
+		}
+		if len(held) == len(ids) {
+			continue
+		}
+		still := make(map[int64]bool, len(held))
+		for _, id := range held {
+			still[id] = true
+		}
+		e.mu.Lock()
+		for _, id := range ids {
+			r := e.inflight[id]
+			if r == nil || still[id] || r.lost {
+				continue
+			}
+			e.cfg.Log.Warn("job lease lost", "job_id", id)
+			r.lost = true
+			if !r.started {
+				delete(e.inflight, id) // never started: just let it go
+				continue
+			}
+			// Running: stop it; its outcome is discarded by the store.
+			r.cancel()
+		}
+		e.mu.Unlock()
+		e.signalFreed()
+	}
+}
+
+// maintain rescues expired leases and due retries regularly, and trims
+// dead jobs after deaths and every minute, until ctx ends.
+func (e *Engine) maintain(ctx context.Context) {
+	rescue := time.NewTicker(min(e.cfg.Lease/2, 5*time.Second))
+	defer rescue.Stop()
+	trim := time.NewTicker(time.Minute)
+	defer trim.Stop()
+	e.rescue(ctx)
+	var lastTrim time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-rescue.C:
+			e.rescue(ctx)
+		case <-trim.C:
+			e.trim(ctx)
+			lastTrim = time.Now()
+		case <-e.deadAdded:
+			// Trim after deaths, at most once a second.
+			if time.Since(lastTrim) >= time.Second {
+				e.trim(ctx)
+				lastTrim = time.Now()
+			}
+		}
+	}
+}
+
+func (e *Engine) rescue(ctx context.Context) {
+	for ctx.Err() == nil {
+		n, err := e.q.RescueJobs(ctx, 1000)
+		if err != nil {
+			if ctx.Err() == nil {
+				e.cfg.Log.Error("rescue jobs", "error", err)
+			}
+			return
+		}
+		if n < 1000 {
+			return
+		}
+	}
+}
+
+func (e *Engine) trim(ctx context.Context) {
+	for ctx.Err() == nil {
+		n, err := e.q.TrimDeadJobs(ctx, e.cfg.DeadMax, e.cfg.Clock.Now().Add(-e.cfg.DeadMaxAge), 5000)
+		if err != nil {
+			if ctx.Err() == nil {
+				e.cfg.Log.Error("trim dead jobs", "error", err)
+			}
+			return
+		}
+		if n < 5000 {
+			return
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
