@@ -274,25 +274,18 @@ func truncate(s string, n int) string {
 // countRows adds d to the count of state for every (tenant_id, action_id)
 // row returned, closes rows, and returns how many rows there were.
 func countRows(rows *sql.Rows, err error, c counts, state steward.JobState, d int64) (int, error) {
-	if err != nil {
-		return 0, err
-	}
-	defer rows.Close()
-	n := 0
-	for rows.Next() {
-		var tenant, action int64
-		if err := rows.Scan(&tenant, &action); err != nil {
-			return n, err
-		}
-		c.add(tenant, action, state, d)
-		n++
-	}
-	return n, rows.Err()
+	return eachTenantAction(rows, err, func(tenant, action int64) { c.add(tenant, action, state, d) })
 }
 
 // movedRows is countRows for a move between two states; it returns how
 // many rows moved.
 func movedRows(rows *sql.Rows, err error, c counts, from, to steward.JobState) (int, error) {
+	return eachTenantAction(rows, err, func(tenant, action int64) { c.move(tenant, action, from, to, 1) })
+}
+
+// eachTenantAction calls f for every (tenant_id, action_id) row, closes
+// rows, and returns how many rows there were.
+func eachTenantAction(rows *sql.Rows, err error, f func(tenant, action int64)) (int, error) {
 	if err != nil {
 		return 0, err
 	}
@@ -303,7 +296,7 @@ func movedRows(rows *sql.Rows, err error, c counts, from, to steward.JobState) (
 		if err := rows.Scan(&tenant, &action); err != nil {
 			return n, err
 		}
-		c.move(tenant, action, from, to, 1)
+		f(tenant, action)
 		n++
 	}
 	return n, rows.Err()
