@@ -27,15 +27,7 @@ type env struct {
 }
 
 // services wires every service to the SQL store, as cmd/steward does.
-func services(db *sqlstore.DB) httpapi.Services {
-	return httpapi.Services{
-		Tenants: db, Users: db, APIKeys: db, Sessions: db, Invitations: db, Outbox: db,
-		Templates:     db,
-		Organisations: db, TykUsers: db,
-		Stories: db, Actions: db, Events: db, Jobs: db, Queue: db,
-		Ping: db.Ping,
-	}
-}
+func services(db *sqlstore.DB) httpapi.Services { return httpapi.StoreServices(db) }
 
 // newEnv starts the API on db with a tenant whose admin's key is AdminKey.
 // configure, if given, adjusts the configuration first.

@@ -79,6 +79,37 @@ type Services struct {
 	Ping func(ctx context.Context) error
 }
 
+// Store is one database implementing every service the API uses, as
+// *sqlstore.DB does.
+type Store interface {
+	steward.TenantService
+	steward.UserService
+	steward.APIKeyService
+	steward.SessionService
+	steward.InvitationService
+	steward.OutboxService
+	steward.TemplateService
+	steward.OrganisationService
+	steward.TykUserService
+	steward.StoryService
+	steward.ActionService
+	steward.EventService
+	steward.JobService
+	steward.JobQueue
+	Ping(ctx context.Context) error
+}
+
+// StoreServices wires every service to one store.
+func StoreServices(db Store) Services {
+	return Services{
+		Tenants: db, Users: db, APIKeys: db, Sessions: db, Invitations: db, Outbox: db,
+		Templates:     db,
+		Organisations: db, TykUsers: db,
+		Stories: db, Actions: db, Events: db, Jobs: db, Queue: db,
+		Ping: db.Ping,
+	}
+}
+
 // Server is the HTTP API.
 type Server struct {
 	Services

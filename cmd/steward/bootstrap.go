@@ -28,7 +28,7 @@ func bootstrap(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer db.Close()
-	res, err := httpapi.Bootstrap(ctx, services(db), *tenant, *email, *pass, 0)
+	res, err := httpapi.Bootstrap(ctx, httpapi.StoreServices(db), *tenant, *email, *pass, 0)
 	if err != nil {
 		return err
 	}

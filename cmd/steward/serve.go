@@ -18,17 +18,6 @@ import (
 	"github.com/steward-dev/steward/sqlstore"
 )
 
-// services wires the SQL store into every service the API uses.
-func services(db *sqlstore.DB) httpapi.Services {
-	return httpapi.Services{
-		Tenants: db, Users: db, APIKeys: db, Sessions: db, Invitations: db, Outbox: db,
-		Templates:     db,
-		Organisations: db, TykUsers: db,
-		Stories: db, Actions: db, Events: db, Jobs: db, Queue: db,
-		Ping: db.Ping,
-	}
-}
-
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
 	var cfg config
 	fs := newFlagSet("serve", stderr, &cfg)
@@ -51,7 +40,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 		return err
 	}
 	defer db.Close()
-	svc := services(db)
+	svc := httpapi.StoreServices(db)
 	svc.Metrics = metrics.NewRegistry()
 	if err := firstRun(ctx, svc, stdout); err != nil {
 		return err
