@@ -4,14 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/steward-dev/steward/httpapi"
 	"github.com/steward-dev/steward/sqlstore"
 	"github.com/steward-dev/steward/storetest"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // TestCredentialCacheStaleness checks both bounds on a cached API key: a
@@ -21,17 +19,8 @@ import (
 func TestCredentialCacheStaleness(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
-		clock := storetest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
-		cfg := httpapi.DefaultConfig()
-		cfg.BcryptCost = bcrypt.MinCost
-		api := httpapi.NewServer(services(db), cfg, nil, clock)
-		srv := httptest.NewServer(api)
-		t.Cleanup(srv.Close)
-		res, err := httpapi.Bootstrap(context.Background(), services(db), "Acme", "owner@acme.example", "", bcrypt.MinCost)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e := &env{t: t, DB: db, API: api, Server: srv, AdminKey: res.APIKey, Admin: res}
+		ce := newClockEnv(t, db, nil)
+		e, clock, cfg, res := ce.env, ce.Clock, httpapi.DefaultConfig(), ce.Admin
 
 		created := e.do("POST", "/api/v1/admin/users", e.AdminKey, `{"email":"member@acme.example","password":"long enough pw"}`)
 		want(t, created, http.StatusCreated)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/steward-dev/steward"
 	"github.com/steward-dev/steward/httpapi"
 	"github.com/steward-dev/steward/sqlstore"
 	"github.com/steward-dev/steward/storetest"
@@ -33,12 +34,19 @@ func services(db *sqlstore.DB) httpapi.Services { return httpapi.StoreServices(d
 // configure, if given, adjusts the configuration first.
 func newEnv(t *testing.T, db *sqlstore.DB, configure ...func(*httpapi.Config)) *env {
 	t.Helper()
+	return newEnvWithClock(t, db, nil, configure...)
+}
+
+// newEnvWithClock is newEnv with the API on the given clock (nil: the
+// system clock).
+func newEnvWithClock(t *testing.T, db *sqlstore.DB, clock steward.Clock, configure ...func(*httpapi.Config)) *env {
+	t.Helper()
 	cfg := httpapi.DefaultConfig()
 	cfg.BcryptCost = bcrypt.MinCost
 	for _, f := range configure {
 		f(&cfg)
 	}
-	api := httpapi.NewServer(services(db), cfg, nil, nil)
+	api := httpapi.NewServer(services(db), cfg, nil, clock)
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	res, err := httpapi.Bootstrap(context.Background(), services(db), "Acme", "owner@acme.example", "", bcrypt.MinCost)

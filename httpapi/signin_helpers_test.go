@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -16,7 +15,6 @@ import (
 	"github.com/steward-dev/steward/httpapi"
 	"github.com/steward-dev/steward/sqlstore"
 	"github.com/steward-dev/steward/storetest"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // clockEnv is an env whose API and store share a clock the test moves.
@@ -33,19 +31,11 @@ func newClockEnv(t *testing.T, db *sqlstore.DB, tweak func(*httpapi.Config)) *cl
 	t.Helper()
 	clock := storetest.NewClock(testStart)
 	db.Clock = clock
-	cfg := httpapi.DefaultConfig()
-	cfg.BcryptCost = bcrypt.MinCost
+	var configure []func(*httpapi.Config)
 	if tweak != nil {
-		tweak(&cfg)
+		configure = append(configure, tweak)
 	}
-	api := httpapi.NewServer(services(db), cfg, nil, clock)
-	srv := httptest.NewServer(api)
-	t.Cleanup(srv.Close)
-	res, err := httpapi.Bootstrap(context.Background(), services(db), "Acme", "owner@acme.example", "", bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &clockEnv{env: &env{t: t, DB: db, API: api, Server: srv, AdminKey: res.APIKey, Admin: res}, Clock: clock}
+	return &clockEnv{env: newEnvWithClock(t, db, clock, configure...), Clock: clock}
 }
 
 // eachClockEnv runs fn against a fresh clock env on every test database.
