@@ -191,14 +191,32 @@ func (db *DB) RetryJob(ctx context.Context, tenantID, id int64) (*steward.Job, e
 func (db *DB) RetryDeadJobs(ctx context.Context, tenantID, actionID int64) (int64, error) {
 	where, args := jobWhere(tenantID, steward.JobDead, actionID)
 	var total int64
+	// Walk the dead jobs in id order from a cursor, so a job retried by
+	// this call that fails and dies again meanwhile is not retried twice.
+	var after int64
 	for {
 		var n int
 		err := db.inTxRetry(ctx, func(tx *sql.Tx) error {
 			c := counts{}
 			rows, err := tx.QueryContext(ctx, db.Q(`UPDATE jobs SET state = 0, run_at = ?, died_at = NULL
-				WHERE id IN (SELECT id FROM jobs WHERE `+where+` LIMIT ?`+db.skipLocked()+`) RETURNING tenant_id, action_id`),
-				append(append([]any{Micros(db.Clock.Now())}, args...), jobBatch)...)
-			if n, err = movedRows(rows, err, c, steward.JobDead, steward.JobQueued); err != nil || n == 0 {
+				WHERE id IN (SELECT id FROM jobs WHERE `+where+` AND id > ? ORDER BY id LIMIT ?`+db.skipLocked()+`)
+				RETURNING tenant_id, action_id, id`),
+				append(append([]any{Micros(db.Clock.Now())}, args...), after, jobBatch)...)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			n = 0
+			for rows.Next() {
+				var tenant, action, id int64
+				if err := rows.Scan(&tenant, &action, &id); err != nil {
+					return err
+				}
+				c.move(tenant, action, steward.JobDead, steward.JobQueued, 1)
+				after = max(after, id)
+				n++
+			}
+			if err := rows.Err(); err != nil || n == 0 {
 				return err
 			}
 			if err := c.apply(ctx, db, tx); err != nil {
