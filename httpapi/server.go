@@ -63,6 +63,7 @@ type Server struct {
 	Clock  steward.Clock
 
 	usage   *usageRecorder
+	mux     *router
 	handler http.Handler
 }
 
@@ -76,9 +77,9 @@ func NewServer(svc Services, cfg Config, log *slog.Logger, clock steward.Clock) 
 	}
 	s := &Server{Services: svc, Config: cfg, Log: log, Clock: clock}
 	s.usage = newUsageRecorder()
-	mux := http.NewServeMux()
-	s.routes(mux)
-	s.handler = s.middleware(mux)
+	s.mux = newRouter()
+	s.routes(s.mux)
+	s.handler = s.middleware(s.mux.ServeMux)
 	return s
 }
 
