@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -62,12 +63,13 @@ func (o *object) MarshalJSON() ([]byte, error) {
 // string, bool, nil, int64 or float64. Aliases are expanded; mapping keys
 // must be strings.
 func fromYAML(src []byte) (any, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(src, &doc); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	var doc, extra yaml.Node
+	if err := dec.Decode(&doc); err != nil {
 		return nil, err
 	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
-		return nil, fmt.Errorf("expected one YAML document")
+	if err := dec.Decode(&extra); err != io.EOF || doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
+		return nil, fmt.Errorf("expected exactly one YAML document")
 	}
 	return convertNode(doc.Content[0])
 }
