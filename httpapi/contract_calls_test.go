@@ -32,7 +32,9 @@ func sessionCookie(_ *env, s *contractState, h http.Header) {
 	h.Set("Cookie", httpapi.SessionCookie+"="+s.ids["session"])
 }
 
-func memberKey(_ *env, s *contractState, h http.Header) { h.Set("Authorization", "Bearer "+s.ids["member_key"]) }
+func memberKey(_ *env, s *contractState, h http.Header) {
+	h.Set("Authorization", "Bearer "+s.ids["member_key"])
+}
 
 // contractCalls exercises every documented operation: each needs at least
 // one successful call here, and its documented errors should have calls
