@@ -12,27 +12,27 @@ import (
 )
 
 // Authentication variants for contract calls.
-func noAuth(*env, *contractState, http.Header) {}
+func authNone(*env, *contractState, http.Header) {}
 
-func rawAuthorization(e *env, _ *contractState, h http.Header) { h.Set("Authorization", e.AdminKey) }
+func authRawKey(e *env, _ *contractState, h http.Header) { h.Set("Authorization", e.AdminKey) }
 
-func userToken(e *env, _ *contractState, h http.Header) { h.Set("X-User-Token", e.AdminKey) }
+func authUserToken(e *env, _ *contractState, h http.Header) { h.Set("X-User-Token", e.AdminKey) }
 
-func userTokenAndEmail(e *env, _ *contractState, h http.Header) {
+func authUserTokenEmail(e *env, _ *contractState, h http.Header) {
 	h.Set("X-User-Token", e.AdminKey)
 	h.Set("X-User-Email", e.Admin.Email)
 }
 
-func wrongEmail(e *env, _ *contractState, h http.Header) {
+func authWrongEmail(e *env, _ *contractState, h http.Header) {
 	h.Set("X-User-Token", e.AdminKey)
 	h.Set("X-User-Email", "someone-else@example.com")
 }
 
-func sessionCookie(_ *env, s *contractState, h http.Header) {
+func authSession(_ *env, s *contractState, h http.Header) {
 	h.Set("Cookie", httpapi.SessionCookie+"="+s.ids["session"])
 }
 
-func memberKey(_ *env, s *contractState, h http.Header) {
+func authMember(_ *env, s *contractState, h http.Header) {
 	h.Set("Authorization", "Bearer "+s.ids["member_key"])
 }
 
@@ -40,11 +40,11 @@ func memberKey(_ *env, s *contractState, h http.Header) {
 // one successful call here, and its documented errors should have calls
 // too. Calls run in order on one tenant; {name} is an id saved by Save.
 var contractCalls = []contractCall{
-	{Name: "liveness", Method: "GET", Path: "/healthz", Auth: noAuth, Status: 200},
-	{Name: "readiness", Method: "GET", Path: "/readyz", Auth: noAuth, Status: 200},
-	{Name: "document", Method: "GET", Path: "/api/openapi.json", Auth: noAuth, Status: 200},
-	{Name: "reference page", Method: "GET", Path: "/api/docs", Auth: noAuth, Status: 200},
-	{Name: "reference script", Method: "GET", Path: "/api/docs/redoc.standalone.js", Auth: noAuth, Status: 200},
+	{Name: "liveness", Method: "GET", Path: "/healthz", Auth: authNone, Status: 200},
+	{Name: "readiness", Method: "GET", Path: "/readyz", Auth: authNone, Status: 200},
+	{Name: "document", Method: "GET", Path: "/api/openapi.json", Auth: authNone, Status: 200},
+	{Name: "reference page", Method: "GET", Path: "/api/docs", Auth: authNone, Status: 200},
+	{Name: "reference script", Method: "GET", Path: "/api/docs/redoc.standalone.js", Auth: authNone, Status: 200},
 
 	{Name: "create key", Method: "POST", Path: "/api/v1/api_keys", Body: map[string]any{"name": "contract"}, Status: 201, Save: "key"},
 	{Name: "create expiring key", Method: "POST", Path: "/api/v1/api_keys",
@@ -55,7 +55,7 @@ var contractCalls = []contractCall{
 	{Name: "key body too large", Method: "POST", Path: "/api/v1/api_keys",
 		Body: `{"name":"` + strings.Repeat("x", 2<<20) + `"}`, Status: 413},
 	{Name: "list keys", Method: "GET", Path: "/api/v1/api_keys", Status: 200},
-	{Name: "list keys without credentials", Method: "GET", Path: "/api/v1/api_keys", Auth: noAuth, Status: 401},
+	{Name: "list keys without credentials", Method: "GET", Path: "/api/v1/api_keys", Auth: authNone, Status: 401},
 	{Name: "revoke key", Method: "DELETE", Path: "/api/v1/api_keys/{key}", Status: 204},
 	{Name: "revoke unknown key", Method: "DELETE", Path: "/api/v1/api_keys/999999", Status: 404},
 
@@ -71,12 +71,12 @@ var contractCalls = []contractCall{
 	{Name: "list users", Method: "GET", Path: "/api/v1/admin/users?per_page=1", Status: 200},
 	{Name: "list admins", Method: "GET", Path: "/api/v1/admin/users?filter=TENANT_OWNER&search=example", Status: 200},
 	{Name: "list users, bad page", Method: "GET", Path: "/api/v1/admin/users?page=0", Status: 400},
-	{Name: "list users, raw Authorization", Method: "GET", Path: "/api/v1/admin/users", Auth: rawAuthorization, Status: 200},
-	{Name: "list users, X-User-Token", Method: "GET", Path: "/api/v1/admin/users", Auth: userToken, Status: 200},
-	{Name: "list users, X-User-Token and X-User-Email", Method: "GET", Path: "/api/v1/admin/users", Auth: userTokenAndEmail, Status: 200},
-	{Name: "list users, session cookie", Method: "GET", Path: "/api/v1/admin/users", Auth: sessionCookie, Status: 200},
-	{Name: "list users, mismatched X-User-Email", Method: "GET", Path: "/api/v1/admin/users", Auth: wrongEmail, Status: 401},
-	{Name: "list users as a member", Method: "GET", Path: "/api/v1/admin/users", Auth: memberKey, Status: 403},
+	{Name: "list users, raw Authorization", Method: "GET", Path: "/api/v1/admin/users", Auth: authRawKey, Status: 200},
+	{Name: "list users, X-User-Token", Method: "GET", Path: "/api/v1/admin/users", Auth: authUserToken, Status: 200},
+	{Name: "list users, X-User-Token and X-User-Email", Method: "GET", Path: "/api/v1/admin/users", Auth: authUserTokenEmail, Status: 200},
+	{Name: "list users, session cookie", Method: "GET", Path: "/api/v1/admin/users", Auth: authSession, Status: 200},
+	{Name: "list users, mismatched X-User-Email", Method: "GET", Path: "/api/v1/admin/users", Auth: authWrongEmail, Status: 401},
+	{Name: "list users as a member", Method: "GET", Path: "/api/v1/admin/users", Auth: authMember, Status: 403},
 	{Name: "get user", Method: "GET", Path: "/api/v1/admin/users/{user}", Status: 200},
 	{Name: "get unknown user", Method: "GET", Path: "/api/v1/admin/users/999999", Status: 404},
 	{Name: "update user", Method: "PUT", Path: "/api/v1/admin/users/{user}", Body: map[string]any{"first_name": "New name"}, Status: 200},
@@ -89,7 +89,7 @@ var contractCalls = []contractCall{
 }
 
 func TestContractResponses(t *testing.T) {
-	v := contract(t)
+	v := contractValidator(t)
 	eachEnv(t, func(t *testing.T, e *env) {
 		s := &contractState{ids: map[string]string{}}
 		ctx := context.Background()

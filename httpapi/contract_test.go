@@ -36,8 +36,8 @@ var loadContract = sync.OnceValues(func() (validator.Validator, error) {
 	return v, nil
 })
 
-// contract returns the validator built from the embedded document.
-func contract(t *testing.T) validator.Validator {
+// contractValidator returns the validator built from the embedded document.
+func contractValidator(t *testing.T) validator.Validator {
 	t.Helper()
 	v, err := loadContract()
 	if err != nil {
@@ -65,7 +65,7 @@ func TestOpenAPIDocumentIsValid31(t *testing.T) {
 	if !strings.HasPrefix(head.OpenAPI, "3.1.") {
 		t.Fatalf("openapi = %q, want 3.1.x", head.OpenAPI)
 	}
-	if ok, errs := contract(t).ValidateDocument(); !ok {
+	if ok, errs := contractValidator(t).ValidateDocument(); !ok {
 		t.Fatalf("openapi.json is not a valid OpenAPI 3.1 document:%s", validationErrors(errs))
 	}
 }

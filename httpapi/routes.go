@@ -3,7 +3,7 @@ package httpapi
 // routes registers every endpoint. Each resource's handlers live in their
 // own file; authorization is chosen here, per route, by requireUser or
 // requireAdmin.
-func (s *Server) routes(mux *router) {
+func (s *Server) routes(mux *recordingMux) {
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
 	mux.HandleFunc("GET /readyz", s.handleReadyz)
 

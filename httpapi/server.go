@@ -63,7 +63,7 @@ type Server struct {
 	Clock  steward.Clock
 
 	usage   *usageRecorder
-	mux     *router
+	mux     *recordingMux
 	handler http.Handler
 }
 
@@ -77,7 +77,7 @@ func NewServer(svc Services, cfg Config, log *slog.Logger, clock steward.Clock) 
 	}
 	s := &Server{Services: svc, Config: cfg, Log: log, Clock: clock}
 	s.usage = newUsageRecorder()
-	s.mux = newRouter()
+	s.mux = newRecordingMux()
 	s.routes(s.mux)
 	s.handler = s.middleware(s.mux.ServeMux)
 	return s

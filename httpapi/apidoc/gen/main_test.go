@@ -146,3 +146,67 @@ func TestFromYAMLKeepsOrderAndTypes(t *testing.T) {
 		}
 	}
 }
+
+// TestPostmanOrder checks the run order on a small document: creating
+// requests first in their folder, the rest in document order, and every
+// DELETE in a last folder, later tags' first, so dependants go before what
+// they depend on.
+func TestPostmanOrder(t *testing.T) {
+	src := `
+openapi: 3.1.0
+info: {title: T, version: "1"}
+tags: [{name: A}, {name: B}]
+paths:
+  /a/{a_id}:
+    get: {tags: [A], summary: get a, responses: {"200": {description: ok}}}
+    delete: {tags: [A], summary: delete a, responses: {"204": {description: ok}}}
+  /a:
+    post:
+      tags: [A]
+      summary: create a
+      x-postman-save-id: a_id
+      requestBody: {content: {application/json: {example: {name: x}}}}
+      responses: {"201": {description: ok}, "422": {description: bad}}
+  /b:
+    post:
+      tags: [B]
+      summary: create b
+      x-postman-save-id: b_id
+      x-postman-body: '{"a": {{a_id}}}'
+      responses: {"201": {description: ok}}
+  /b/{b_id}:
+    delete: {tags: [B], summary: delete b, security: [], responses: {"204": {description: ok}}}
+`
+	v, err := fromYAML([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := postmanCollection(v.(*object))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range c.Item {
+		for _, it := range f.Item {
+			got = append(got, f.Name+": "+it.Name)
+		}
+	}
+	want := []string{"A: create a", "A: get a", "B: create b", "Clean up: delete b", "Clean up: delete a"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("order:\n got %q\nwant %q", got, want)
+	}
+	createA, createB, deleteB := c.Item[0].Item[0].Request, c.Item[1].Item[0].Request, c.Item[2].Item[0].Request
+	if createA.Body == nil || createA.Body.Raw != "{\n  \"name\": \"x\"\n}" {
+		t.Errorf("create a body: %+v", createA.Body)
+	}
+	if createB.Body == nil || createB.Body.Raw != `{"a": {{a_id}}}` {
+		t.Errorf("create b body: %+v, want the x-postman-body text", createB.Body)
+	}
+	if deleteB.URL.Raw != "{{baseUrl}}/b/{{b_id}}" || deleteB.Auth == nil || deleteB.Auth.Type != "noauth" {
+		t.Errorf("delete b: url %q auth %+v", deleteB.URL.Raw, deleteB.Auth)
+	}
+	if script := strings.Join(c.Item[0].Item[0].Event[0].Script.Exec, "\n"); !strings.Contains(script, `pm.collectionVariables.set("a_id"`) ||
+		!strings.Contains(script, "have.status(201)") {
+		t.Errorf("create a test script:\n%s", script)
+	}
+}

@@ -5,26 +5,26 @@ import (
 	"slices"
 )
 
-// router is the http.ServeMux the routes are registered on, remembering
+// recordingMux is the http.ServeMux the routes are registered on, remembering
 // each pattern so the API's route list can be checked against its OpenAPI
 // document.
-type router struct {
+type recordingMux struct {
 	*http.ServeMux
 	patterns []string
 }
 
-func newRouter() *router {
-	return &router{ServeMux: http.NewServeMux()}
+func newRecordingMux() *recordingMux {
+	return &recordingMux{ServeMux: http.NewServeMux()}
 }
 
 // Handle registers handler for pattern ("METHOD /path") and records it.
-func (m *router) Handle(pattern string, handler http.Handler) {
+func (m *recordingMux) Handle(pattern string, handler http.Handler) {
 	m.ServeMux.Handle(pattern, handler)
 	m.patterns = append(m.patterns, pattern)
 }
 
 // HandleFunc registers a handler function for pattern and records it.
-func (m *router) HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request)) {
+func (m *recordingMux) HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request)) {
 	m.ServeMux.HandleFunc(pattern, handler)
 	m.patterns = append(m.patterns, pattern)
 }
