@@ -14,6 +14,7 @@ import (
 
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
+	"github.com/pb33f/libopenapi-validator/config"
 	"github.com/steward-dev/steward/httpapi/apidoc"
 )
 
@@ -29,7 +30,8 @@ var loadContract = sync.OnceValues(func() (validator.Validator, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, errs := validator.NewValidator(doc)
+	// Formats (date-time, uri, email) are checked too, not just types.
+	v, errs := validator.NewValidator(doc, config.WithFormatAssertions())
 	if len(errs) > 0 {
 		return nil, errs[0]
 	}
