@@ -166,6 +166,10 @@ class Seeder {
 
   // event runs the agent and waits for the event it emits.
   async event(agentID) {
+    if (agentID === '0') {
+      record('seed: event', false, 'no agent to run: the agent seed failed');
+      return '0';
+    }
     const run = await call(this.srv.base, this.srv.apiKey, 'POST', `/api/v1/agents/${agentID}/run`);
     if (run.status < 200 || run.status > 299) {
       record(`seed: event (POST /api/v1/agents/${agentID}/run)`, false, `status ${run.status}: ${run.text.slice(0, 300)}`);
@@ -196,7 +200,7 @@ class Seeder {
       'email-address': this.srv.email,
       'story-id': story,
       'agent-id': agent,
-      'event-id': agent === '0' ? '0' : await this.event(agent),
+      'event-id': await this.event(agent),
       'template-id': await this.template(),
       'user-id': await this.user(),
     };
