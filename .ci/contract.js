@@ -96,6 +96,9 @@ async function startSteward(tmp) {
   const log = fs.openSync(path.join(tmp, 'serve.log'), 'w');
   const child = spawn(bin, ['serve', '--db', db, '--addr', `127.0.0.1:${port}`,
     '--tls-cert', cert, '--tls-key', key], { stdio: ['ignore', log, log] });
+  // Never leave the server behind, even when this script dies early.
+  process.on('exit', () => { if (child.exitCode === null) child.kill('SIGTERM'); });
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => process.exit(1));
   const base = `https://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error(`steward serve exited with ${child.exitCode}`);
