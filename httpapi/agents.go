@@ -67,7 +67,7 @@ func webhookSecret(t steward.ActionType, opts map[string]any) {
 	}
 }
 
-func (s *Server) agentRoutes(mux *http.ServeMux) {
+func (s *Server) agentRoutes(mux *recordingMux) {
 	for _, noun := range []string{"agents", "actions"} {
 		base := "/api/v1/" + noun
 		mux.Handle("GET "+base, s.requireUser(s.handleAgentList))
