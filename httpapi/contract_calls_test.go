@@ -86,6 +86,12 @@ var contractCalls = []contractCall{
 	{Name: "update user, email taken", Method: "PATCH", Path: "/api/v1/admin/users/{user}", Body: map[string]any{"email": "joe@example.com"}, Status: 409},
 	{Name: "delete user", Method: "DELETE", Path: "/api/v1/admin/users/{user}", Status: 204},
 	{Name: "delete deleted user", Method: "DELETE", Path: "/api/v1/admin/users/{user}", Status: 404},
+
+	// ---- section A: templates, sign-in and invitations, Tyk ----
+	// ---- end of section A ----
+
+	// ---- section B: stories, agents, events, webhooks, jobs, metrics ----
+	// ---- end of section B ----
 }
 
 func TestContractResponses(t *testing.T) {
