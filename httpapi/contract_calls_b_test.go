@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"time"
@@ -92,4 +93,17 @@ func spreadJobStates(e *env, s *contractState) {
 		"running_job": jobs[2].ID, "queued_job": queued[0].ID} {
 		s.ids[name] = strconv.FormatInt(id, 10)
 	}
+}
+
+// storeTemplate stores a private HTTP Request template of the tenant and
+// saves its id as "template" (the template API has its own calls).
+func storeTemplate(e *env, s *contractState) {
+	e.t.Helper()
+	t := &steward.Template{TenantID: e.Admin.TenantID, Name: "Notify", AgentType: steward.ActionHTTPRequest,
+		AgentOptions: json.RawMessage(`{"url":"https://example.com/notify","method":"post"}`),
+		CreatedBy:    &steward.UserRef{ID: e.Admin.UserID}, UpdatedBy: &steward.UserRef{ID: e.Admin.UserID}}
+	if err := e.DB.CreateTemplate(context.Background(), t); err != nil {
+		e.t.Fatal(err)
+	}
+	s.ids["template"] = strconv.FormatInt(t.ID, 10)
 }
