@@ -109,7 +109,7 @@ func TestPostmanCollectionRunsEveryOperation(t *testing.T) {
 			if want == "" || !strings.Contains(script, "pm.response.to.have.status("+want+")") {
 				t.Errorf("%s: test script does not check for status %s:\n%s", it.Name, want, script)
 			}
-			if m := regexp.MustCompile(`collectionVariables\.set\("([^"]+)"`).FindStringSubmatch(script); m != nil {
+			for _, m := range regexp.MustCompile(`collectionVariables\.set\("([^"]+)"`).FindAllStringSubmatch(script, -1) {
 				saved[m[1]] = true
 			}
 		}
@@ -208,5 +208,53 @@ paths:
 	if script := strings.Join(c.Item[0].Item[0].Event[0].Script.Exec, "\n"); !strings.Contains(script, `pm.collectionVariables.set("a_id"`) ||
 		!strings.Contains(script, "have.status(201)") {
 		t.Errorf("create a test script:\n%s", script)
+	}
+}
+
+// TestPostmanSavesResponseValues checks x-postman-save stores values found
+// at a path of the response, next to x-postman-save-id's "id".
+func TestPostmanSavesResponseValues(t *testing.T) {
+	src := `
+openapi: 3.1.0
+info: {title: T, version: "1"}
+paths:
+  /jobs:
+    get:
+      summary: list jobs
+      x-postman-save-id: list_id
+      x-postman-save: {job_id: [admin/retry_jobs, 0, id], secret: [options, secret]}
+      responses: {"200": {description: ok}}
+`
+	v, err := fromYAML([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := postmanCollection(v.(*object))
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := strings.Join(c.Item[0].Item[0].Event[0].Script.Exec, "\n")
+	for _, want := range []string{
+		`pm.collectionVariables.set("list_id", String(pm.response.json().id));`,
+		`pm.collectionVariables.set("job_id", String(pm.response.json()["admin/retry_jobs"][0]["id"]));`,
+		`pm.collectionVariables.set("secret", String(pm.response.json()["options"]["secret"]));`,
+	} {
+		if !strings.Contains(script, want) {
+			t.Errorf("script lacks %s:\n%s", want, script)
+		}
+	}
+	var vars []string
+	for _, kv := range c.Variable {
+		vars = append(vars, kv.Key)
+	}
+	if got := strings.Join(vars, ","); got != "baseUrl,apiKey,list_id,job_id,secret" {
+		t.Errorf("variables %s", got)
+	}
+	bad := strings.Replace(src, "[options, secret]", "[options, 1.5]", 1)
+	if v, err = fromYAML([]byte(bad)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := postmanCollection(v.(*object)); err == nil {
+		t.Error("a path element that is neither key nor index was accepted")
 	}
 }

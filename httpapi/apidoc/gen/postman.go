@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -134,6 +135,11 @@ func postmanCollection(doc *object) (*pmCollection, error) {
 		if v := o.op.str("x-postman-save-id"); v != "" {
 			c.Variable = append(c.Variable, pmKV{Key: v, Value: ""})
 		}
+		if save := o.op.obj("x-postman-save"); save != nil {
+			for _, v := range save.keys {
+				c.Variable = append(c.Variable, pmKV{Key: v, Value: ""})
+			}
+		}
 	}
 	var deletes []pmItem
 	for _, tag := range tags {
@@ -202,11 +208,14 @@ func postmanItem(doc *object, o operation) (pmItem, error) {
 		fmt.Sprintf("    pm.response.to.have.status(%d);", status),
 		"});",
 	}
-	if v := o.op.str("x-postman-save-id"); v != "" {
-		test = append(test,
-			fmt.Sprintf("if (pm.response.code === %d) {", status),
-			fmt.Sprintf("    pm.collectionVariables.set(%q, String(pm.response.json().id));", v),
-			"}")
+	saves, err := responseSaves(o.op)
+	if err != nil {
+		return pmItem{}, err
+	}
+	if len(saves) > 0 {
+		test = append(test, fmt.Sprintf("if (pm.response.code === %d) {", status))
+		test = append(test, saves...)
+		test = append(test, "}")
 	}
 	name := o.op.str("summary")
 	if name == "" {
@@ -219,6 +228,41 @@ func postmanItem(doc *object, o operation) (pmItem, error) {
 	req.Description = desc
 	return pmItem{Name: name, Request: req,
 		Event: []pmEvent{{Listen: "test", Script: pmScript{Type: "text/javascript", Exec: test}}}}, nil
+}
+
+// responseSaves are the script lines that store response values in
+// collection variables: "id" for x-postman-save-id, and for each entry
+// VAR: [key, index, ...] of x-postman-save the value at that path of the
+// response JSON (such as [admin/retry_jobs, 0, id]).
+func responseSaves(op *object) ([]string, error) {
+	var lines []string
+	if v := op.str("x-postman-save-id"); v != "" {
+		lines = append(lines, fmt.Sprintf("    pm.collectionVariables.set(%q, String(pm.response.json().id));", v))
+	}
+	save := op.obj("x-postman-save")
+	if save == nil {
+		return lines, nil
+	}
+	for _, v := range save.keys {
+		path := asSlice(save.get(v))
+		if len(path) == 0 {
+			return nil, fmt.Errorf("x-postman-save: %s needs a path: a list of keys and indexes", v)
+		}
+		expr := "pm.response.json()"
+		for _, p := range path {
+			switch p := p.(type) {
+			case string:
+				k, _ := json.Marshal(p)
+				expr += "[" + string(k) + "]"
+			case int64:
+				expr += "[" + strconv.FormatInt(p, 10) + "]"
+			default:
+				return nil, fmt.Errorf("x-postman-save: %s: path elements are keys or indexes, got %v", v, p)
+			}
+		}
+		lines = append(lines, fmt.Sprintf("    pm.collectionVariables.set(%q, String(%s));", v, expr))
+	}
+	return lines, nil
 }
 
 // successStatus is the lowest 2xx status the operation documents.
