@@ -210,3 +210,47 @@ paths:
 		t.Errorf("create a test script:\n%s", script)
 	}
 }
+
+// TestPostmanSaveFromAndAdminAuth checks x-postman-save-from (an id inside
+// an envelope) and the admin-auth header of adminAuth operations.
+func TestPostmanSaveFromAndAdminAuth(t *testing.T) {
+	src := `
+openapi: 3.1.0
+info: {title: T, version: "1"}
+paths:
+  /admin/orgs:
+    post:
+      summary: create org
+      security: [{adminAuth: []}]
+      x-postman-save-id: org_id
+      x-postman-save-from: Meta.id
+      responses: {"200": {description: ok}}
+  /users:
+    post:
+      summary: create user
+      x-postman-save-id: user_id
+      x-postman-save-from: "Meta; alert(1)"
+      responses: {"200": {description: ok}}
+`
+	v, err := fromYAML([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := postmanCollection(v.(*object)); err == nil || !strings.Contains(err.Error(), "x-postman-save-from") {
+		t.Fatalf("a save-from that is not a member path: err = %v", err)
+	}
+	ops := v.(*object).obj("paths")
+	ops.keys = ops.keys[:1]
+	c, err := postmanCollection(v.(*object))
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := c.Item[0].Item[0]
+	if script := strings.Join(it.Event[0].Script.Exec, "\n"); !strings.Contains(script, `pm.collectionVariables.set("org_id", String(pm.response.json().Meta.id))`) {
+		t.Errorf("create org test script:\n%s", script)
+	}
+	a := it.Request.Auth
+	if a == nil || a.Type != "apikey" || len(a.APIKey) != 3 || a.APIKey[0].Value != "admin-auth" || a.APIKey[1].Value != "{{adminSecret}}" || a.APIKey[2].Value != "header" {
+		t.Errorf("create org auth: %+v, want the admin-auth header", a)
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,6 +60,7 @@ type (
 	pmAuth struct {
 		Type   string `json:"type"`
 		Bearer []pmKV `json:"bearer,omitempty"`
+		APIKey []pmKV `json:"apikey,omitempty"`
 	}
 	pmKV struct {
 		Key   string `json:"key"`
@@ -116,9 +118,10 @@ func postmanCollection(doc *object) (*pmCollection, error) {
 	c := &pmCollection{
 		Info: pmInfo{Name: info.str("title"), Schema: postmanSchema,
 			Description: "Generated from Steward's OpenAPI document by `go generate ./httpapi/apidoc`; do not edit.\n\n" +
-				"Set `baseUrl` (such as https://127.0.0.1:3000) and `apiKey` (an admin's API key)."},
+				"Set `baseUrl` (such as https://127.0.0.1:3000), `apiKey` (an admin's API key) and, for the " +
+				"Tyk-compatible `/admin` API, `adminSecret` (the instance admin secret)."},
 		Auth:     &pmAuth{Type: "bearer", Bearer: []pmKV{{Key: "token", Value: "{{apiKey}}", Type: "string"}}},
-		Variable: []pmKV{{Key: "baseUrl", Value: "http://127.0.0.1:3000"}, {Key: "apiKey", Value: ""}},
+		Variable: []pmKV{{Key: "baseUrl", Value: "http://127.0.0.1:3000"}, {Key: "apiKey", Value: ""}, {Key: "adminSecret", Value: ""}},
 	}
 	var tags []string
 	for _, t := range asSlice(doc.get("tags")) {
@@ -188,6 +191,11 @@ func postmanItem(doc *object, o operation) (pmItem, error) {
 		URL: pmURL{Raw: "{{baseUrl}}/" + strings.Join(segs, "/"), Host: []string{"{{baseUrl}}"}, Path: segs}}
 	if sec, ok := o.op.get("security").([]any); ok && len(sec) == 0 {
 		req.Auth = &pmAuth{Type: "noauth"}
+	} else if ok && len(sec) == 1 {
+		if req1, _ := sec[0].(*object); req1 != nil && len(req1.keys) == 1 && req1.keys[0] == "adminAuth" {
+			req.Auth = &pmAuth{Type: "apikey", APIKey: []pmKV{{Key: "key", Value: "admin-auth", Type: "string"},
+				{Key: "value", Value: "{{adminSecret}}", Type: "string"}, {Key: "in", Value: "header", Type: "string"}}}
+		}
 	}
 	body, err := requestBody(doc, o.op)
 	if err != nil {
@@ -203,9 +211,16 @@ func postmanItem(doc *object, o operation) (pmItem, error) {
 		"});",
 	}
 	if v := o.op.str("x-postman-save-id"); v != "" {
+		from := o.op.str("x-postman-save-from")
+		if from == "" {
+			from = "id"
+		}
+		if !jsonMemberPath.MatchString(from) {
+			return pmItem{}, fmt.Errorf("x-postman-save-from %q is not a member path such as Meta.id", from)
+		}
 		test = append(test,
 			fmt.Sprintf("if (pm.response.code === %d) {", status),
-			fmt.Sprintf("    pm.collectionVariables.set(%q, String(pm.response.json().id));", v),
+			fmt.Sprintf("    pm.collectionVariables.set(%q, String(pm.response.json().%s));", v, from),
 			"}")
 	}
 	name := o.op.str("summary")
@@ -220,6 +235,9 @@ func postmanItem(doc *object, o operation) (pmItem, error) {
 	return pmItem{Name: name, Request: req,
 		Event: []pmEvent{{Listen: "test", Script: pmScript{Type: "text/javascript", Exec: test}}}}, nil
 }
+
+// jsonMemberPath is a dotted path of member names into a JSON response.
+var jsonMemberPath = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)
 
 // successStatus is the lowest 2xx status the operation documents.
 func successStatus(doc *object, op *object) (int, error) {
