@@ -64,7 +64,10 @@ func TestPostmanCollectionRunsEveryOperation(t *testing.T) {
 	for _, v := range coll.Variable {
 		declared[v.Key] = true
 	}
-	saved := map[string]bool{"baseUrl": true, "apiKey": true}
+	saved := map[string]bool{}
+	for _, v := range inputVariables {
+		saved[v.Key] = true
+	}
 	seen := map[string]bool{}
 	var walk func(items []pmItem)
 	walk = func(items []pmItem) {
@@ -252,5 +255,32 @@ paths:
 	a := it.Request.Auth
 	if a == nil || a.Type != "apikey" || len(a.APIKey) != 3 || a.APIKey[0].Value != "admin-auth" || a.APIKey[1].Value != "{{adminSecret}}" || a.APIKey[2].Value != "header" {
 		t.Errorf("create org auth: %+v, want the admin-auth header", a)
+	}
+}
+
+// TestPostmanQuery checks that x-postman-query is sent with the request.
+func TestPostmanQuery(t *testing.T) {
+	src := `
+openapi: 3.1.0
+info: {title: T, version: "1"}
+paths:
+  /page:
+    get:
+      summary: page
+      x-postman-query: token={{invitationToken}}&x=1
+      responses: {"200": {description: ok}}
+`
+	v, err := fromYAML([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := postmanCollection(v.(*object))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := c.Item[0].Item[0].Request.URL
+	if u.Raw != "{{baseUrl}}/page?token={{invitationToken}}&x=1" || len(u.Query) != 2 ||
+		u.Query[0] != (pmKV{Key: "token", Value: "{{invitationToken}}"}) || u.Query[1] != (pmKV{Key: "x", Value: "1"}) {
+		t.Errorf("url %+v", u)
 	}
 }

@@ -53,9 +53,10 @@ type (
 		Options any    `json:"options"`
 	}
 	pmURL struct {
-		Raw  string   `json:"raw"`
-		Host []string `json:"host"`
-		Path []string `json:"path"`
+		Raw   string   `json:"raw"`
+		Host  []string `json:"host"`
+		Path  []string `json:"path"`
+		Query []pmKV   `json:"query,omitempty"`
 	}
 	pmAuth struct {
 		Type   string `json:"type"`
@@ -118,10 +119,12 @@ func postmanCollection(doc *object) (*pmCollection, error) {
 	c := &pmCollection{
 		Info: pmInfo{Name: info.str("title"), Schema: postmanSchema,
 			Description: "Generated from Steward's OpenAPI document by `go generate ./httpapi/apidoc`; do not edit.\n\n" +
-				"Set `baseUrl` (such as https://127.0.0.1:3000), `apiKey` (an admin's API key) and, for the " +
-				"Tyk-compatible `/admin` API, `adminSecret` (the instance admin secret)."},
+				"Set `baseUrl` (such as https://127.0.0.1:3000), `apiKey` (an admin's API key), for the " +
+				"Tyk-compatible `/admin` API `adminSecret` (the instance admin secret), for signing in " +
+				"`adminEmail` and `adminPassword`, and for accepting an invitation `invitationToken` " +
+				"(from the invitation email)."},
 		Auth:     &pmAuth{Type: "bearer", Bearer: []pmKV{{Key: "token", Value: "{{apiKey}}", Type: "string"}}},
-		Variable: []pmKV{{Key: "baseUrl", Value: "http://127.0.0.1:3000"}, {Key: "apiKey", Value: ""}, {Key: "adminSecret", Value: ""}},
+		Variable: slices.Clone(inputVariables),
 	}
 	var tags []string
 	for _, t := range asSlice(doc.get("tags")) {
@@ -197,6 +200,13 @@ func postmanItem(doc *object, o operation) (pmItem, error) {
 				{Key: "value", Value: "{{adminSecret}}", Type: "string"}, {Key: "in", Value: "header", Type: "string"}}}
 		}
 	}
+	if q := o.op.str("x-postman-query"); q != "" {
+		req.URL.Raw += "?" + q
+		for _, kv := range strings.Split(q, "&") {
+			k, v, _ := strings.Cut(kv, "=")
+			req.URL.Query = append(req.URL.Query, pmKV{Key: k, Value: v})
+		}
+	}
 	body, err := requestBody(doc, o.op)
 	if err != nil {
 		return pmItem{}, err
@@ -235,6 +245,12 @@ func postmanItem(doc *object, o operation) (pmItem, error) {
 	return pmItem{Name: name, Request: req,
 		Event: []pmEvent{{Listen: "test", Script: pmScript{Type: "text/javascript", Exec: test}}}}, nil
 }
+
+// inputVariables are the collection variables its user sets; the others
+// are saved by its requests.
+var inputVariables = []pmKV{{Key: "baseUrl", Value: "http://127.0.0.1:3000"}, {Key: "apiKey", Value: ""},
+	{Key: "adminSecret", Value: ""}, {Key: "adminEmail", Value: ""}, {Key: "adminPassword", Value: ""},
+	{Key: "invitationToken", Value: ""}}
 
 // jsonMemberPath is a dotted path of member names into a JSON response.
 var jsonMemberPath = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)
