@@ -17,6 +17,7 @@
 'use strict';
 
 const { execFileSync, spawn } = require('node:child_process');
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const https = require('node:https');
 const net = require('node:net');
@@ -49,7 +50,7 @@ function freePort() {
 }
 
 // call sends one API request to the server under test and parses JSON.
-function call(base, key, method, p, body) {
+function call(base, key, method, p, body, headers = {}) {
   return new Promise((resolve) => {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const req = https.request(base + p, {
@@ -60,6 +61,7 @@ function call(base, key, method, p, body) {
         Authorization: `Bearer ${key}`,
         Accept: 'application/json',
         ...(data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {}),
+        ...headers,
       },
     }, (res) => {
       const chunks = [];
@@ -94,8 +96,12 @@ async function startSteward(tmp) {
     '--tenant', 'Contract', '--json'], { encoding: 'utf8' }));
   const port = await freePort();
   const log = fs.openSync(path.join(tmp, 'serve.log'), 'w');
+  // A throwaway instance admin secret turns on the Tyk-compatible /admin API.
+  const adminSecret = crypto.randomBytes(16).toString('hex');
   const child = spawn(bin, ['serve', '--db', db, '--addr', `127.0.0.1:${port}`,
-    '--tls-cert', cert, '--tls-key', key], { stdio: ['ignore', log, log] });
+    '--tls-cert', cert, '--tls-key', key], {
+    stdio: ['ignore', log, log], env: { ...process.env, STEWARD_ADMIN_SECRET: adminSecret },
+  });
   // Never leave the server behind, even when this script dies early.
   process.on('exit', () => { if (child.exitCode === null) child.kill('SIGTERM'); });
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => process.exit(1));
@@ -107,7 +113,8 @@ async function startSteward(tmp) {
     if (i > 150) throw new Error(`steward did not become ready: ${r.status} ${r.text}`);
     await sleep(100);
   }
-  return { child, base, port, apiKey: boot.api_key, email: boot.email };
+  return { child, base, port, apiKey: boot.api_key, email: boot.email, password: boot.password, userId: boot.user_id, adminSecret,
+    log: path.join(tmp, 'serve.log') };
 }
 
 // tinesItems flattens the collection into [{name, item}] in file order.
@@ -274,9 +281,35 @@ async function runTines(seeder, tines) {
   }
 }
 
+// invite creates a user without a password and returns the invitation
+// token from the emailed link. With no SMTP server configured, steward
+// keeps the email in its outbox and writes it to its log.
+async function invite(srv, email) {
+  const r = await call(srv.base, srv.apiKey, 'POST', '/api/v1/admin/users', { email });
+  if (r.status !== 201) throw new Error(`invite ${email}: ${r.status} ${r.text}`);
+  for (let i = 0; i < 100; i++) {
+    for (const line of fs.readFileSync(srv.log, 'utf8').split('\n')) {
+      const m = line.includes(email) && line.match(/invitation_token=(inv_[A-Za-z0-9_-]+)/);
+      if (m) return m[1];
+    }
+    await sleep(100);
+  }
+  throw new Error(`no invitation email for ${email} in ${srv.log}`);
+}
+
 async function runSteward(srv) {
   const collection = JSON.parse(fs.readFileSync(stewardFile, 'utf8'));
-  const summary = await runNewman(collection, { baseUrl: srv.base, apiKey: srv.apiKey });
+  // The collection's "Set a password" has the admin reset another user's
+  // password on /api/users, which Tyk allows only with ResetPassword.
+  const self = srv.userId.toString(16).padStart(24, '0');
+  const grant = await call(srv.base, srv.apiKey, 'PUT', `/admin/users/${self}/actions/allow_reset_passwords`,
+    undefined, { 'admin-auth': srv.adminSecret });
+  if (grant.status !== 200) throw new Error(`grant ResetPassword: ${grant.status} ${grant.text}`);
+  const invitationToken = await invite(srv, 'postman-invitee@example.com');
+  const summary = await runNewman(collection, {
+    baseUrl: srv.base, apiKey: srv.apiKey, adminSecret: srv.adminSecret,
+    adminEmail: srv.email, adminPassword: srv.password, invitationToken,
+  });
   for (const exec of summary.run.executions) {
     const { ok, detail } = describe(exec);
     record(`Steward / ${exec.item.name}`, ok, detail);

@@ -99,7 +99,7 @@ func spreadJobStates(e *env, s *contractState) {
 // saves its id as "template" (the template API has its own calls).
 func storeTemplate(e *env, s *contractState) {
 	e.t.Helper()
-	t := &steward.Template{TenantID: e.Admin.TenantID, Name: "Notify", AgentType: steward.ActionHTTPRequest,
+	t := &steward.Template{TenantID: e.Admin.TenantID, Name: "Notify on-call", AgentType: steward.ActionHTTPRequest,
 		AgentOptions: json.RawMessage(`{"url":"https://example.com/notify","method":"post"}`),
 		CreatedBy:    &steward.UserRef{ID: e.Admin.UserID}, UpdatedBy: &steward.UserRef{ID: e.Admin.UserID}}
 	if err := e.DB.CreateTemplate(context.Background(), t); err != nil {

@@ -64,7 +64,10 @@ func TestPostmanCollectionRunsEveryOperation(t *testing.T) {
 	for _, v := range coll.Variable {
 		declared[v.Key] = true
 	}
-	saved := map[string]bool{"baseUrl": true, "apiKey": true}
+	saved := map[string]bool{}
+	for _, v := range inputVariables {
+		saved[v.Key] = true
+	}
 	seen := map[string]bool{}
 	var walk func(items []pmItem)
 	walk = func(items []pmItem) {
@@ -211,6 +214,77 @@ paths:
 	}
 }
 
+// TestPostmanSaveFromAndAdminAuth checks x-postman-save-from (an id inside
+// an envelope) and the admin-auth header of adminAuth operations.
+func TestPostmanSaveFromAndAdminAuth(t *testing.T) {
+	src := `
+openapi: 3.1.0
+info: {title: T, version: "1"}
+paths:
+  /admin/orgs:
+    post:
+      summary: create org
+      security: [{adminAuth: []}]
+      x-postman-save-id: org_id
+      x-postman-save-from: Meta.id
+      responses: {"200": {description: ok}}
+  /users:
+    post:
+      summary: create user
+      x-postman-save-id: user_id
+      x-postman-save-from: "Meta; alert(1)"
+      responses: {"200": {description: ok}}
+`
+	v, err := fromYAML([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := postmanCollection(v.(*object)); err == nil || !strings.Contains(err.Error(), "x-postman-save-from") {
+		t.Fatalf("a save-from that is not a member path: err = %v", err)
+	}
+	ops := v.(*object).obj("paths")
+	ops.keys = ops.keys[:1]
+	c, err := postmanCollection(v.(*object))
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := c.Item[0].Item[0]
+	if script := strings.Join(it.Event[0].Script.Exec, "\n"); !strings.Contains(script, `pm.collectionVariables.set("org_id", String(pm.response.json().Meta.id))`) {
+		t.Errorf("create org test script:\n%s", script)
+	}
+	a := it.Request.Auth
+	if a == nil || a.Type != "apikey" || len(a.APIKey) != 3 || a.APIKey[0].Value != "admin-auth" || a.APIKey[1].Value != "{{adminSecret}}" || a.APIKey[2].Value != "header" {
+		t.Errorf("create org auth: %+v, want the admin-auth header", a)
+	}
+}
+
+// TestPostmanQuery checks that x-postman-query is sent with the request.
+func TestPostmanQuery(t *testing.T) {
+	src := `
+openapi: 3.1.0
+info: {title: T, version: "1"}
+paths:
+  /page:
+    get:
+      summary: page
+      x-postman-query: token={{invitationToken}}&x=1
+      responses: {"200": {description: ok}}
+`
+	v, err := fromYAML([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := postmanCollection(v.(*object))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := c.Item[0].Item[0].Request.URL
+	if u.Raw != "{{baseUrl}}/page?token={{invitationToken}}&x=1" || len(u.Query) != 2 ||
+		u.Query[0] != (pmKV{Key: "token", Value: "{{invitationToken}}"}) || u.Query[1] != (pmKV{Key: "x", Value: "1"}) {
+		t.Errorf("url %+v", u)
+	}
+}
+
 // TestPostmanSavesResponseValues checks x-postman-save stores values found
 // at a path of the response, next to x-postman-save-id's "id".
 func TestPostmanSavesResponseValues(t *testing.T) {
@@ -247,7 +321,7 @@ paths:
 	for _, kv := range c.Variable {
 		vars = append(vars, kv.Key)
 	}
-	if got := strings.Join(vars, ","); got != "baseUrl,apiKey,list_id,job_id,secret" {
+	if got := strings.Join(vars, ","); got != "baseUrl,apiKey,adminSecret,adminEmail,adminPassword,invitationToken,list_id,job_id,secret" {
 		t.Errorf("variables %s", got)
 	}
 	bad := strings.Replace(src, "[options, secret]", "[options, 1.5]", 1)

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,13 +54,15 @@ type (
 		Options any    `json:"options"`
 	}
 	pmURL struct {
-		Raw  string   `json:"raw"`
-		Host []string `json:"host"`
-		Path []string `json:"path"`
+		Raw   string   `json:"raw"`
+		Host  []string `json:"host"`
+		Path  []string `json:"path"`
+		Query []pmKV   `json:"query,omitempty"`
 	}
 	pmAuth struct {
 		Type   string `json:"type"`
 		Bearer []pmKV `json:"bearer,omitempty"`
+		APIKey []pmKV `json:"apikey,omitempty"`
 	}
 	pmKV struct {
 		Key   string `json:"key"`
@@ -117,9 +120,12 @@ func postmanCollection(doc *object) (*pmCollection, error) {
 	c := &pmCollection{
 		Info: pmInfo{Name: info.str("title"), Schema: postmanSchema,
 			Description: "Generated from Steward's OpenAPI document by `go generate ./httpapi/apidoc`; do not edit.\n\n" +
-				"Set `baseUrl` (such as https://127.0.0.1:3000) and `apiKey` (an admin's API key)."},
+				"Set `baseUrl` (such as https://127.0.0.1:3000), `apiKey` (an admin's API key), for the " +
+				"Tyk-compatible `/admin` API `adminSecret` (the instance admin secret), for signing in " +
+				"`adminEmail` and `adminPassword`, and for accepting an invitation `invitationToken` " +
+				"(from the invitation email)."},
 		Auth:     &pmAuth{Type: "bearer", Bearer: []pmKV{{Key: "token", Value: "{{apiKey}}", Type: "string"}}},
-		Variable: []pmKV{{Key: "baseUrl", Value: "http://127.0.0.1:3000"}, {Key: "apiKey", Value: ""}},
+		Variable: slices.Clone(inputVariables),
 	}
 	var tags []string
 	for _, t := range asSlice(doc.get("tags")) {
@@ -194,6 +200,18 @@ func postmanItem(doc *object, o operation) (pmItem, error) {
 		URL: pmURL{Raw: "{{baseUrl}}/" + strings.Join(segs, "/"), Host: []string{"{{baseUrl}}"}, Path: segs}}
 	if sec, ok := o.op.get("security").([]any); ok && len(sec) == 0 {
 		req.Auth = &pmAuth{Type: "noauth"}
+	} else if ok && len(sec) == 1 {
+		if req1, _ := sec[0].(*object); req1 != nil && len(req1.keys) == 1 && req1.keys[0] == "adminAuth" {
+			req.Auth = &pmAuth{Type: "apikey", APIKey: []pmKV{{Key: "key", Value: "admin-auth", Type: "string"},
+				{Key: "value", Value: "{{adminSecret}}", Type: "string"}, {Key: "in", Value: "header", Type: "string"}}}
+		}
+	}
+	if q := o.op.str("x-postman-query"); q != "" {
+		req.URL.Raw += "?" + q
+		for _, kv := range strings.Split(q, "&") {
+			k, v, _ := strings.Cut(kv, "=")
+			req.URL.Query = append(req.URL.Query, pmKV{Key: k, Value: v})
+		}
 	}
 	body, err := requestBody(doc, o.op)
 	if err != nil {
@@ -237,7 +255,14 @@ func postmanItem(doc *object, o operation) (pmItem, error) {
 func responseSaves(op *object) ([]string, error) {
 	var lines []string
 	if v := op.str("x-postman-save-id"); v != "" {
-		lines = append(lines, fmt.Sprintf("    pm.collectionVariables.set(%q, String(pm.response.json().id));", v))
+		from := op.str("x-postman-save-from")
+		if from == "" {
+			from = "id"
+		}
+		if !jsonMemberPath.MatchString(from) {
+			return nil, fmt.Errorf("x-postman-save-from %q is not a member path such as Meta.id", from)
+		}
+		lines = append(lines, fmt.Sprintf("    pm.collectionVariables.set(%q, String(pm.response.json().%s));", v, from))
 	}
 	save := op.obj("x-postman-save")
 	if save == nil {
@@ -264,6 +289,15 @@ func responseSaves(op *object) ([]string, error) {
 	}
 	return lines, nil
 }
+
+// inputVariables are the collection variables its user sets; the others
+// are saved by its requests.
+var inputVariables = []pmKV{{Key: "baseUrl", Value: "http://127.0.0.1:3000"}, {Key: "apiKey", Value: ""},
+	{Key: "adminSecret", Value: ""}, {Key: "adminEmail", Value: ""}, {Key: "adminPassword", Value: ""},
+	{Key: "invitationToken", Value: ""}}
+
+// jsonMemberPath is a dotted path of member names into a JSON response.
+var jsonMemberPath = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)
 
 // successStatus is the lowest 2xx status the operation documents.
 func successStatus(doc *object, op *object) (int, error) {
