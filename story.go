@@ -34,9 +34,12 @@ type Action struct {
 	Disabled      bool
 	SourceIDs     []int64
 	ReceiverIDs   []int64
-	LastEventAt   *time.Time
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// TemplateID is the private template the action was created from; 0
+	// when it was built from scratch or the template has been deleted.
+	TemplateID  int64
+	LastEventAt *time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // Event is a JSON payload an action emitted.
@@ -92,8 +95,8 @@ type ActionUpdate struct {
 // FindActionByGUID is scoped to one tenant.
 type ActionService interface {
 	// CreateAction inserts a and its links and sets ID, GUID and timestamps.
-	// EINVALID when the story or a linked action is not in the tenant
-	// (field story_id, source_ids or receiver_ids).
+	// EINVALID when the story, a linked action or the template is not in
+	// the tenant (field story_id, source_ids, receiver_ids or template_id).
 	CreateAction(ctx context.Context, a *Action) error
 	// FindActionByID returns the action with its links. ENOTFOUND.
 	FindActionByID(ctx context.Context, tenantID, id int64) (*Action, error)

@@ -22,6 +22,7 @@ type agentView struct {
 	Disabled      bool           `json:"disabled"`
 	SourceIDs     []int64        `json:"source_ids"`
 	ReceiverIDs   []int64        `json:"receiver_ids"`
+	TemplateID    *int64         `json:"template_id"`
 	LastEventAt   *Time          `json:"last_event_at"`
 	CreatedAt     Time           `json:"created_at"`
 	UpdatedAt     Time           `json:"updated_at"`
@@ -34,6 +35,10 @@ func (s *Server) newAgentView(r *http.Request, a *steward.Action) agentView {
 		LastEventAt: timePtr(a.LastEventAt), CreatedAt: Time(a.CreatedAt), UpdatedAt: Time(a.UpdatedAt)}
 	if v.Options == nil {
 		v.Options = map[string]any{}
+	}
+	if a.TemplateID != 0 {
+		id := a.TemplateID
+		v.TemplateID = &id
 	}
 	if a.Type == steward.ActionWebhook {
 		if secret, _ := a.Options["secret"].(string); secret != "" {
@@ -53,6 +58,7 @@ type agentRequest struct {
 	SourceIDs     *[]int64        `json:"source_ids"`
 	ReceiverIDs   *[]int64        `json:"receiver_ids"`
 	Options       json.RawMessage `json:"options"`
+	TemplateID    *int64          `json:"template_id"`
 }
 
 // webhookSecret gives a Webhook action a random secret unless it has one.
@@ -67,7 +73,7 @@ func webhookSecret(t steward.ActionType, opts map[string]any) {
 	}
 }
 
-func (s *Server) agentRoutes(mux *http.ServeMux) {
+func (s *Server) agentRoutes(mux *recordingMux) {
 	for _, noun := range []string{"agents", "actions"} {
 		base := "/api/v1/" + noun
 		mux.Handle("GET "+base, s.requireUser(s.handleAgentList))
@@ -111,6 +117,13 @@ func (s *Server) handleAgentCreate(w http.ResponseWriter, r *http.Request) error
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
+	var tmpl *steward.Template
+	if req.TemplateID != nil {
+		var err error
+		if tmpl, err = s.applyTemplate(r, p.User.TenantID, &req); err != nil {
+			return err
+		}
+	}
 	if req.Type == nil {
 		return steward.FieldErrorf("type", "type is required, like Agents::HTTPRequestAgent")
 	}
@@ -128,6 +141,9 @@ func (s *Server) handleAgentCreate(w http.ResponseWriter, r *http.Request) error
 	webhookSecret(typ, opts)
 	a := &steward.Action{TenantID: p.User.TenantID, Type: typ, Name: *req.Name, Options: opts,
 		SourceIDs: []int64{}, ReceiverIDs: []int64{}}
+	if tmpl != nil {
+		a.TemplateID = tmpl.ID
+	}
 	if req.StoryID != nil {
 		a.StoryID = *req.StoryID
 	} else {
@@ -197,6 +213,9 @@ func (s *Server) handleAgentUpdate(w http.ResponseWriter, r *http.Request) error
 	}
 	if req.StoryID != nil && *req.StoryID != a.StoryID {
 		return steward.FieldErrorf("story_id", "an agent cannot move to another story")
+	}
+	if err := checkTemplateUnchanged(a, &req); err != nil {
+		return err
 	}
 	upd := steward.ActionUpdate{Name: req.Name, KeepEventsFor: req.KeepEventsFor, Disabled: req.Disabled,
 		SourceIDs: req.SourceIDs, ReceiverIDs: req.ReceiverIDs}

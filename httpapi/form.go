@@ -35,6 +35,9 @@ func formValues(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	} else if err != nil {
 		return nil, steward.Errorf(steward.EMALFORMED, "could not read the form: %v", err)
 	}
+	if err := checkValuesNoNUL(r.PostForm, steward.EINVALID, "form field"); err != nil {
+		return nil, err
+	}
 	return r.PostForm, nil
 }
 

@@ -62,7 +62,7 @@ func newJobView(j *steward.Job) jobView {
 }
 
 // jobRoutes registers the Job Management Admin API.
-func (s *Server) jobRoutes(mux *http.ServeMux) {
+func (s *Server) jobRoutes(mux *recordingMux) {
 	for _, st := range steward.JobStates {
 		mux.Handle("GET /api/v1/admin/"+st.String()+"_jobs", s.requireAdmin(s.handleJobList(st)))
 		if st == steward.JobInProgress {

@@ -60,7 +60,7 @@ func unmarshalObject(body []byte, dst any) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return steward.Errorf(steward.EMALFORMED, "request body has data after the JSON object")
 	}
-	return nil
+	return checkJSONNoNUL(trimmed)
 }
 
 // jsonError turns an encoding/json error into a client-facing *steward.Error.

@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
+
+	"github.com/steward-dev/steward"
 )
 
 type ctxKey int
@@ -102,6 +105,12 @@ func (s *Server) middleware(mux *http.ServeMux) http.Handler {
 		if pattern == "" {
 			s.unrouted(rec, r, mux)
 			return
+		}
+		if strings.Contains(r.URL.RawQuery, "%00") {
+			if err := checkValuesNoNUL(r.URL.Query(), steward.EMALFORMED, "query parameter"); err != nil {
+				writeError(rec, r, s.Log, err)
+				return
+			}
 		}
 		mux.ServeHTTP(rec, r)
 	})

@@ -1,11 +1,9 @@
 package httpapi
 
-import "net/http"
-
 // routes registers every endpoint. Each resource's handlers live in their
 // own file; authorization is chosen here, per route, by requireUser or
 // requireAdmin.
-func (s *Server) routes(mux *http.ServeMux) {
+func (s *Server) routes(mux *recordingMux) {
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
 	mux.HandleFunc("GET /readyz", s.handleReadyz)
 
@@ -50,4 +48,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	// Admin API and Prometheus metrics.
 	s.jobRoutes(mux)
 	s.storyRoutes(mux)
+
+	// The API contract: the OpenAPI document and the reference page built from it.
+	mux.HandleFunc("GET /api/openapi.json", s.handleOpenAPI)
+	mux.HandleFunc("GET /api/docs", s.handleDocs)
+	mux.HandleFunc("GET /api/docs/redoc.standalone.js", s.handleDocsScript)
 }

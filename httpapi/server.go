@@ -120,6 +120,7 @@ type Server struct {
 	usage   *usageRecorder
 	creds   *credentialCache
 	timing  timingHash
+	mux     *recordingMux
 	handler http.Handler
 }
 
@@ -137,9 +138,9 @@ func NewServer(svc Services, cfg Config, log *slog.Logger, clock steward.Clock) 
 	s := &Server{Services: svc, Config: cfg, Log: log, Clock: clock}
 	s.usage = newUsageRecorder()
 	s.creds = newCredentialCache(cfg.CredentialCacheTTL, 100_000)
-	mux := http.NewServeMux()
-	s.routes(mux)
-	s.handler = s.middleware(mux)
+	s.mux = newRecordingMux()
+	s.routes(s.mux)
+	s.handler = s.middleware(s.mux.ServeMux)
 	return s
 }
 

@@ -13,7 +13,7 @@ import (
 )
 
 // storyRoutes registers stories, agents, events and webhooks.
-func (s *Server) storyRoutes(mux *http.ServeMux) {
+func (s *Server) storyRoutes(mux *recordingMux) {
 	mux.Handle("GET /api/v1/stories", s.requireUser(s.handleStoryList))
 	mux.Handle("POST /api/v1/stories", s.requireUser(s.handleStoryCreate))
 	mux.Handle("GET /api/v1/stories/{id}", s.requireUser(s.handleStoryGet))

@@ -117,13 +117,13 @@ func (s *Server) requireInstanceAdmin(h handlerFunc) http.Handler {
 
 // tykRoute registers h for method and path and for path with a trailing
 // slash, since Tyk's clients use both forms.
-func tykRoute(mux *http.ServeMux, method, path string, h http.Handler) {
+func tykRoute(mux *recordingMux, method, path string, h http.Handler) {
 	mux.Handle(method+" "+path, h)
 	mux.Handle(method+" "+path+"/{$}", h)
 }
 
 // tykRoutes registers the Tyk-compatible API.
-func (s *Server) tykRoutes(mux *http.ServeMux) {
+func (s *Server) tykRoutes(mux *recordingMux) {
 	hello := s.requireInstanceAdmin(func(w http.ResponseWriter, r *http.Request) error {
 		writeTykOK(w, "Hello", nil)
 		return nil

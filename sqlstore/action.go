@@ -14,17 +14,18 @@ import (
 
 var _ steward.ActionService = (*DB)(nil)
 
-const actionColumns = `id, tenant_id, story_id, guid, type, name, options, keep_events_for, disabled, last_event_at, created_at, updated_at`
+const actionColumns = `id, tenant_id, story_id, guid, type, name, options, keep_events_for, disabled, template_id, last_event_at, created_at, updated_at`
 
 func scanAction(s scanner) (*steward.Action, error) {
 	var a steward.Action
 	var typ, opts string
-	var last sql.NullInt64
+	var last, template sql.NullInt64
 	var created, updated int64
 	if err := s.Scan(&a.ID, &a.TenantID, &a.StoryID, &a.GUID, &typ, &a.Name, &opts, &a.KeepEventsFor, &a.Disabled,
-		&last, &created, &updated); err != nil {
+		&template, &last, &created, &updated); err != nil {
 		return nil, err
 	}
+	a.TemplateID = template.Int64
 	a.Type = steward.ActionType(typ)
 	if err := json.Unmarshal([]byte(opts), &a.Options); err != nil {
 		return nil, fmt.Errorf("action %d: options: %w", a.ID, err)
@@ -136,9 +137,18 @@ func (db *DB) CreateAction(ctx context.Context, a *steward.Action) error {
 		}
 		now := db.Clock.Now()
 		a.CreatedAt, a.UpdatedAt, a.GUID = now, now, newGUID()
+		template := sql.NullInt64{Int64: a.TemplateID, Valid: a.TemplateID != 0}
+		if template.Valid {
+			if err := tx.QueryRowContext(ctx, db.Q(`SELECT COUNT(*) FROM templates WHERE id = ? AND tenant_id = ?`), a.TemplateID, a.TenantID).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				return steward.FieldErrorf("template_id", "template_id: template %d does not exist", a.TemplateID)
+			}
+		}
 		if err := tx.QueryRowContext(ctx, db.Q(`INSERT INTO actions (tenant_id, story_id, guid, type, name, options, keep_events_for,
-			disabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-			a.TenantID, a.StoryID, a.GUID, string(a.Type), a.Name, opts, a.KeepEventsFor, a.Disabled, Micros(now), Micros(now)).Scan(&a.ID); err != nil {
+			disabled, template_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+			a.TenantID, a.StoryID, a.GUID, string(a.Type), a.Name, opts, a.KeepEventsFor, a.Disabled, template, Micros(now), Micros(now)).Scan(&a.ID); err != nil {
 			return err
 		}
 		src, rcv := a.SourceIDs, a.ReceiverIDs

@@ -1,6 +1,6 @@
 // Command steward runs the Steward automation server.
 //
-//	steward serve     [--addr 127.0.0.1:3000] [--db PATH-or-URL] [--workers N] [--base-url URL]
+//	steward serve     [--addr 127.0.0.1:3000] [--db PATH-or-URL] [--workers N] [--base-url URL] [--tls-cert FILE --tls-key FILE]
 //	steward migrate   [--db PATH-or-URL]
 //	steward bootstrap --email E [--password P] [--tenant NAME] [--db PATH-or-URL] --json
 //

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -28,7 +29,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 	fs.StringVar(&cfg.Addr, "addr", envOr("STEWARD_ADDR", "127.0.0.1:3000"), "listen address (env STEWARD_ADDR)")
 	fs.IntVar(&cfg.Workers, "workers", workers, "concurrent job workers; 0 serves the API without running jobs (env STEWARD_WORKERS)")
 	fs.StringVar(&cfg.BaseURL, "base-url", envOr("STEWARD_BASE_URL", ""), "public URL for links; default: the request's host (env STEWARD_BASE_URL)")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", envOr("STEWARD_TLS_CERT", ""), "PEM certificate (chain) file; with --tls-key, serve HTTPS (env STEWARD_TLS_CERT)")
+	fs.StringVar(&cfg.TLSKey, "tls-key", envOr("STEWARD_TLS_KEY", ""), "PEM private key file for --tls-cert (env STEWARD_TLS_KEY)")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	tlsConfig, err := loadTLS(cfg.TLSCert, cfg.TLSKey)
+	if err != nil {
 		return err
 	}
 	cfg.AdminSecret = envOr("STEWARD_ADMIN_SECRET", "")
@@ -75,6 +82,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		TLSConfig:         tlsConfig,
 	}
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
@@ -88,9 +96,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 	defer stopEngine()
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	log.Info("steward listening", "addr", ln.Addr().String(), "database", db.Dialect.Name(), "workers", cfg.Workers)
-	fmt.Fprintf(stdout, "Steward is listening on http://%s\n", ln.Addr())
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
+		go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { errc <- srv.Serve(ln) }()
+	}
+	log.Info("steward listening", "addr", ln.Addr().String(), "scheme", scheme, "database", db.Dialect.Name(), "workers", cfg.Workers)
+	fmt.Fprintf(stdout, "Steward is listening on %s://%s\n", scheme, ln.Addr())
 
 	select {
 	case err := <-errc:
@@ -146,4 +160,22 @@ func firstRun(ctx context.Context, svc httpapi.Services, stdout io.Writer) error
 	fmt.Fprintln(stdout, "\n  First run: Steward created an admin for you.")
 	printCredentials(stdout, res)
 	return nil
+}
+
+// loadTLS reads the certificate and key for HTTPS. Neither means plain
+// HTTP; only one of them is a mistake worth stopping for.
+func loadTLS(certFile, keyFile string) (*tls.Config, error) {
+	switch {
+	case certFile == "" && keyFile == "":
+		return nil, nil
+	case certFile == "":
+		return nil, fmt.Errorf("--tls-key needs --tls-cert too (env STEWARD_TLS_CERT)")
+	case keyFile == "":
+		return nil, fmt.Errorf("--tls-cert needs --tls-key too (env STEWARD_TLS_KEY)")
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("load TLS certificate %s and key %s: %w", certFile, keyFile, err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }
