@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -41,6 +43,9 @@ func (s *stream) run(ctx context.Context, workers, rate int) (stop func()) {
 	cfg := queue.DefaultConfig()
 	cfg.Workers = workers
 	cfg.Clock = s.db.Clock
+	// The engine's warnings and errors (failed fetches, finishes, releases)
+	// go to stderr: they explain counters that do not add up.
+	cfg.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	e := queue.New(s.db, s.handle, cfg)
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
