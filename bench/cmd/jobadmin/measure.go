@@ -119,6 +119,27 @@ func measure(ctx context.Context, db *sqlstore.DB, o options, r *report) error {
 	if err := measureReads(ctx, db, h, l, want, o, r); err != nil {
 		return err
 	}
+	if err := measureDeletes(ctx, db, h, s, l, want, o, r); err != nil {
+		return err
+	}
+	stop()
+	stopped = true
+	if err := s.check(); err != nil {
+		return err
+	}
+	// With the engine stopped, the stream tenant's counters must match too;
+	// on a mismatch, look again a little later to tell a late write from
+	// counters that drifted.
+	if err := checkCounts(ctx, db, other.ID, nil); err != nil {
+		time.Sleep(2 * time.Second)
+		return fmt.Errorf("stream tenant after the engine stopped: %w; 2 s later: %v", err, checkCounts(ctx, db, other.ID, nil))
+	}
+	return nil
+}
+
+// measureDeletes times o.deletes store-call deletes of the hot action's
+// retry jobs and, with o.http, one through the API, re-seeding between.
+func measureDeletes(ctx context.Context, db *sqlstore.DB, h *client, s *stream, l layout, want map[countKey]int64, o options, r *report) error {
 	for i := 0; i < o.deletes+btoi(o.http); i++ {
 		if i > 0 {
 			if err := reseedHot(ctx, db, l); err != nil {
@@ -140,18 +161,6 @@ func measure(ctx context.Context, db *sqlstore.DB, o options, r *report) error {
 		}
 		r.deletes = append(r.deletes, d)
 		logf("%s: delete via %s: %d jobs in %.0f ms", r.db, via, d.deleted, ms(d.took))
-	}
-	stop()
-	stopped = true
-	if err := s.check(); err != nil {
-		return err
-	}
-	// With the engine stopped, the stream tenant's counters must match too;
-	// on a mismatch, look again a little later to tell a late write from
-	// counters that drifted.
-	if err := checkCounts(ctx, db, other.ID, nil); err != nil {
-		time.Sleep(2 * time.Second)
-		return fmt.Errorf("stream tenant after the engine stopped: %w; 2 s later: %v", err, checkCounts(ctx, db, other.ID, nil))
 	}
 	return nil
 }
