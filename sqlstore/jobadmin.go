@@ -105,8 +105,23 @@ func (db *DB) DeleteJobs(ctx context.Context, tenantID int64, state steward.JobS
 		var n int
 		err := db.inTxRetry(ctx, func(tx *sql.Tx) error {
 			c := counts{}
-			rows, err := tx.QueryContext(ctx, db.Q(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE `+where+
-				` LIMIT ?`+db.skipLocked()+`) RETURNING tenant_id, action_id`), append(args, jobBatch)...)
+			if actionID != 0 {
+				// One action: every deleted row has the same counter, so the
+				// rows need not come back to be counted.
+				res, err := tx.ExecContext(ctx, db.Q(`DELETE FROM jobs WHERE `+db.batchOf(where)), append(args, jobBatch)...)
+				if err != nil {
+					return err
+				}
+				affected, err := res.RowsAffected()
+				if err != nil {
+					return err
+				}
+				n = int(affected)
+				c.add(tenantID, actionID, state, -affected)
+				return c.apply(ctx, db, tx)
+			}
+			rows, err := tx.QueryContext(ctx, db.Q(`DELETE FROM jobs WHERE `+db.batchOf(where)+` RETURNING tenant_id, action_id`),
+				append(args, jobBatch)...)
 			if n, err = countRows(rows, err, c, state, -1); err != nil {
 				return err
 			}
@@ -120,6 +135,17 @@ func (db *DB) DeleteJobs(ctx context.Context, tenantID int64, state steward.JobS
 			return total, nil
 		}
 	}
+}
+
+// batchOf is a condition choosing up to one batch (the last '?') of the
+// jobs matching where. PostgreSQL addresses the rows by their physical
+// location (ctid), locking them and skipping rows another transaction
+// holds, which saves an index lookup per row over "id IN (...)".
+func (db *DB) batchOf(where string) string {
+	if db.Postgres() {
+		return `ctid = ANY(ARRAY(SELECT ctid FROM jobs WHERE ` + where + ` LIMIT ? FOR UPDATE SKIP LOCKED))`
+	}
+	return `id IN (SELECT id FROM jobs WHERE ` + where + ` LIMIT ?)`
 }
 
 // lockJob reads one of the tenant's jobs inside tx, locking it on
