@@ -20,13 +20,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/steward-dev/steward/bench/internal/benchenv"
 	"github.com/steward-dev/steward/postgres"
 	"github.com/steward-dev/steward/sqlite"
 	"github.com/steward-dev/steward/sqlstore"
@@ -61,7 +60,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "jobadmin: need --actions >= 2, --jobs well above --hot-retry + 2*--actions, and positive counts")
 		os.Exit(2)
 	}
-	loadStart := loadAverage()
+	loadStart := benchenv.LoadAverage()
 	started := time.Now()
 	var reports []*report
 	failed := false
@@ -128,50 +127,10 @@ func runOn(ctx context.Context, name string, o options, pgAdmin string) (*report
 	return r, measure(ctx, db, o, r)
 }
 
-// createDatabase creates an empty database and returns its URL and a
-// function that drops it.
+// createDatabase creates an empty database for this run and returns its
+// URL and a function that drops it.
 func createDatabase(ctx context.Context, adminURL string) (string, func(), error) {
-	u, err := url.Parse(adminURL)
-	if err != nil {
-		return "", nil, fmt.Errorf("--postgres: %w", err)
-	}
-	name := fmt.Sprintf("jobadmin_%d", os.Getpid())
-	conn, err := pgx.Connect(ctx, adminURL)
-	if err != nil {
-		return "", nil, fmt.Errorf("connect to %s: %w", u.Redacted(), err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		return "", nil, fmt.Errorf("create database %s: %w", name, err)
-	}
-	drop := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, adminURL)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "jobadmin: drop database %s: %v\n", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
-			fmt.Fprintf(os.Stderr, "jobadmin: drop database %s: %v\n", name, err)
-		}
-	}
-	u.Path = "/" + name
-	return u.String(), drop, nil
-}
-
-// loadAverage returns the 1, 5 and 15 minute load averages.
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
+	return benchenv.CreateDatabase(ctx, adminURL, fmt.Sprintf("jobadmin_%d", os.Getpid()))
 }
 
 func logf(format string, args ...any) {

@@ -3,12 +3,14 @@ package main
 import (
 	"fmt"
 	"time"
+
+	"github.com/steward-dev/steward/bench/internal/benchenv"
 )
 
 // printTables prints the run's figures as markdown.
 func printTables(reports []*report, o options, loadStart string, started time.Time) {
 	fmt.Printf("\nJob admin at %d jobs (one tenant, %d actions; one action holds %d retry jobs), engine with %d workers on a second tenant's %d no-op jobs/s; %s; load average at start: %s, at end: %s; whole run %.0f s\n\n",
-		o.jobs, o.actions, o.hotRetry, o.workers, o.rate, started.UTC().Format("2006-01-02 15:04 UTC"), loadStart, loadAverage(), time.Since(started).Seconds())
+		o.jobs, o.actions, o.hotRetry, o.workers, o.rate, started.UTC().Format("2006-01-02 15:04 UTC"), loadStart, benchenv.LoadAverage(), time.Since(started).Seconds())
 	fmt.Println("| database | seeding (set-up, not measured) |")
 	fmt.Println("|---|---:|")
 	for _, r := range reports {

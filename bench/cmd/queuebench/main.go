@@ -14,14 +14,13 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/steward-dev/steward/bench/internal/benchenv"
 )
 
 func main() {
@@ -40,7 +39,7 @@ func main() {
 		os.Exit(2)
 	}
 	opts := Options{Batch: *batch, Workers: *workers, LatencyRate: *latRate, LatencyFor: *latFor}
-	loadStart := loadAverage()
+	loadStart := benchenv.LoadAverage()
 	var results []result
 	failed := false
 	for _, name := range strings.Split(*names, ",") {
@@ -134,56 +133,15 @@ func measure(ctx context.Context, name string, n int, o Options, pgAdmin string,
 	return res, err
 }
 
-// createDatabase creates an empty database named after the system and
-// returns its URL and a function that drops it.
+// createDatabase creates an empty database for this run and returns its
+// URL and a function that drops it.
 func createDatabase(ctx context.Context, adminURL, system string) (string, func(), error) {
-	u, err := url.Parse(adminURL)
-	if err != nil {
-		return "", nil, fmt.Errorf("--postgres: %w", err)
-	}
-	name := fmt.Sprintf("queuebench_%s_%d", strings.ReplaceAll(system, "-", "_"), os.Getpid())
-	conn, err := pgx.Connect(ctx, adminURL)
-	if err != nil {
-		return "", nil, fmt.Errorf("connect to %s: %w", u.Redacted(), err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		return "", nil, fmt.Errorf("create database %s: %w", name, err)
-	}
-	drop := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, adminURL)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "queuebench: drop database %s: %v\n", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
-			fmt.Fprintf(os.Stderr, "queuebench: drop database %s: %v\n", name, err)
-		}
-	}
-	u.Path = "/" + name
-	return u.String(), drop, nil
-}
-
-// loadAverage returns the 1, 5 and 15 minute load averages, to record how
-// busy the machine was.
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
+	return benchenv.CreateDatabase(ctx, adminURL, fmt.Sprintf("queuebench_%s_%d", strings.ReplaceAll(system, "-", "_"), os.Getpid()))
 }
 
 func printTable(results []result, n int, o Options, loadStart string) {
 	fmt.Printf("\nQueues, %d no-op jobs inserted in batches of %d, then worked by %d workers; %s; load average at start: %s, at end: %s\n\n",
-		n, o.Batch, o.Workers, time.Now().UTC().Format("2006-01-02 15:04 UTC"), loadStart, loadAverage())
+		n, o.Batch, o.Workers, time.Now().UTC().Format("2006-01-02 15:04 UTC"), loadStart, benchenv.LoadAverage())
 	fmt.Println("| system | insert jobs/s | work jobs/s | insert time | work time | latency run jobs/s | enqueue-to-start p50 | p99 |")
 	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range results {
