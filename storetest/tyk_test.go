@@ -265,3 +265,42 @@ func TestTykUsers(t *testing.T) {
 		})
 	})
 }
+
+// TestDeleteOrganisationTakesItsJobs checks that deleting an organisation
+// removes its jobs and their counters (jobs have no foreign keys), and
+// leaves other tenants' jobs alone.
+func TestDeleteOrganisationTakesItsJobs(t *testing.T) {
+	t.Parallel()
+	Each(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		doomed := &steward.Organisation{OwnerName: "Doomed"}
+		kept := &steward.Organisation{OwnerName: "Kept"}
+		for _, o := range []*steward.Organisation{doomed, kept} {
+			if err := db.CreateOrganisation(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.EnqueueJobs(ctx, []steward.NewJob{{TenantID: o.ID, ActionID: 7}, {TenantID: o.ID, ActionID: 8}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := db.DeleteOrganisation(ctx, doomed.ID); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			tenant int64
+			want   int
+		}{{doomed.ID, 0}, {kept.ID, 2}} {
+			var rows int
+			if err := db.Read.QueryRow(db.Q(`SELECT COUNT(*) FROM jobs WHERE tenant_id = ?`), c.tenant).Scan(&rows); err != nil {
+				t.Fatal(err)
+			}
+			st, err := db.JobStats(ctx, c.tenant, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rows != c.want || st.Queued != int64(c.want) {
+				t.Errorf("tenant %d: %d jobs, %d counted queued; want %d", c.tenant, rows, st.Queued, c.want)
+			}
+		}
+	})
+}
