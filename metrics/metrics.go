@@ -60,13 +60,24 @@ func labelText(kv []string) string {
 	if len(kv) == 0 {
 		return ""
 	}
-	parts := make([]string, 0, len(kv)/2)
+	var b strings.Builder
+	b.WriteByte('{')
 	for i := 0; i+1 < len(kv); i += 2 {
-		v := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(kv[i+1])
-		parts = append(parts, kv[i]+`="`+v+`"`)
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(kv[i])
+		b.WriteString(`="`)
+		labelEscaper.WriteString(&b, kv[i+1])
+		b.WriteByte('"')
 	}
-	return "{" + strings.Join(parts, ",") + "}"
+	b.WriteByte('}')
+	return b.String()
 }
+
+// labelEscaper escapes label values as the text format requires. It is
+// built once: this runs on every observation, such as every HTTP request.
+var labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
 
 // Add adds d to a counter; labels are name/value pairs.
 func (r *Registry) Add(name, help string, d float64, labels ...string) {
