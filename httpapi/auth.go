@@ -68,6 +68,13 @@ func (s *Server) authenticate(r *http.Request) (*steward.Principal, error) {
 		s.usage.record(key.ID, user.ID, now)
 		return &steward.Principal{User: user, Key: key}, nil
 	}
+	return s.authenticateSession(r)
+}
+
+// authenticateSession identifies the caller by the session cookie alone,
+// as the console does. It returns EUNAUTHORIZED with a message saying why.
+func (s *Server) authenticateSession(r *http.Request) (*steward.Principal, error) {
+	now := s.Clock.Now()
 	if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" && s.Sessions != nil {
 		sess, user, err := s.Sessions.FindSessionByTokenHash(r.Context(), steward.HashSecret(c.Value), now)
 		if steward.ErrorCode(err) == steward.ENOTFOUND {

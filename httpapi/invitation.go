@@ -20,6 +20,7 @@ button{margin-top:1rem;padding:.5rem 1rem}.error{color:#a00}</style></head>
 <body><h1>{{.Title}}</h1>
 {{if .Error}}<p class="error">{{.Error}}</p>{{end}}
 {{if .Message}}<p>{{.Message}}</p>{{end}}
+{{if .SignIn}}<p><a href="/users/sign_in">Sign in to Steward</a></p>{{end}}
 {{if .Token}}<p>Choose a password for <strong>{{.Email}}</strong> (at least {{.MinLength}} characters).</p>
 <form method="post" action="/users/invitation">
 <input type="hidden" name="invitation_token" value="{{.Token}}">
@@ -34,6 +35,7 @@ button{margin-top:1rem;padding:.5rem 1rem}.error{color:#a00}</style></head>
 type invitationPageData struct {
 	Title, Error, Message, Token, Email string
 	MinLength, MaxLength                int
+	SignIn                              bool // link to the sign-in page
 }
 
 // renderInvitationPage writes the page with headers that keep the token
@@ -114,7 +116,7 @@ func (s *Server) handleInvitationAccept(w http.ResponseWriter, r *http.Request) 
 		switch {
 		case err == nil:
 			renderInvitationPage(w, http.StatusOK, invitationPageData{Title: "Invitation accepted",
-				Message: "Your password is set. Sign in as " + u.Email + " with it."})
+				Message: "Your password is set. Sign in as " + u.Email + " with it.", SignIn: true})
 			return nil
 		case ErrorStatus(err) < 500 && steward.ErrorField(err) == "password":
 			renderInvitationPage(w, ErrorStatus(err), invitationPageData{Title: "Accept your invitation",

@@ -6,6 +6,7 @@ import (
 	"net/url"
 
 	"github.com/steward-dev/steward"
+	"github.com/steward-dev/steward/console"
 )
 
 // invite gives u a fresh invitation token (so any older link stops
@@ -35,6 +36,9 @@ func (s *Server) invite(r *http.Request, u *steward.User) error {
 	}
 	if err := s.Outbox.EnqueueMail(r.Context(), msg); err != nil {
 		return err
+	}
+	if rep := console.ReportFrom(r.Context()); rep != nil {
+		rep.InvitationURL = link // for the console to show when no mail server is configured
 	}
 	s.Log.Info("invitation queued", "user_id", u.ID, "tenant_id", u.TenantID, "mail_id", msg.ID)
 	return nil

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/steward-dev/steward"
+	"github.com/steward-dev/steward/console"
 )
 
 // agentRef names a job's action as Tines does.
@@ -147,6 +148,9 @@ func (s *Server) handleJobDeleteAll(state steward.JobState, perAction bool) hand
 		n, err := s.Jobs.DeleteJobs(r.Context(), principal(r.Context()).User.TenantID, state, actionID)
 		if err != nil {
 			return err
+		}
+		if rep := console.ReportFrom(r.Context()); rep != nil {
+			rep.Count = n
 		}
 		s.Log.InfoContext(r.Context(), "deleted jobs", "state", state.String(), "action_id", actionID, "count", n,
 			"tenant_id", principal(r.Context()).User.TenantID, "user_id", principal(r.Context()).User.ID)

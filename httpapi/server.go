@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/steward-dev/steward"
+	"github.com/steward-dev/steward/console"
 	"github.com/steward-dev/steward/metrics"
 )
 
@@ -39,6 +40,8 @@ type Config struct {
 	// MetricsToken, when set, is the bearer token /metrics requires;
 	// empty leaves /metrics open (for scrapers on a private network).
 	MetricsToken string
+	// Console configures the web console served beside the API.
+	Console console.Config
 }
 
 // DefaultConfig returns the documented defaults.
@@ -122,6 +125,7 @@ type Server struct {
 	timing  timingHash
 	mux     *recordingMux
 	handler http.Handler
+	console *console.Console
 }
 
 // NewServer builds the API and its routes.
@@ -140,6 +144,7 @@ func NewServer(svc Services, cfg Config, log *slog.Logger, clock steward.Clock) 
 	s.creds = newCredentialCache(cfg.CredentialCacheTTL, 100_000)
 	s.mux = newRecordingMux()
 	s.routes(s.mux)
+	s.mountConsole()
 	s.handler = s.middleware(s.mux.ServeMux)
 	return s
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/steward-dev/steward"
+	"github.com/steward-dev/steward/console"
 	"github.com/steward-dev/steward/password"
 )
 
@@ -102,17 +103,39 @@ func (s *Server) checkAccounts(users []*steward.User, plaintext string) []attemp
 
 // handleSignIn starts a session for an email and password (JSON or form).
 // Every attempt is recorded; repeated wrong passwords lock the account.
+// A browser's form post (the console's sign-in page) is answered with a
+// redirect, or the page again with the message; see handleBrowserSignIn.
 func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) error {
 	if err := s.checkSameOrigin(r); err != nil {
 		return err
+	}
+	if s.console != nil && console.IsBrowserForm(r) {
+		return s.handleBrowserSignIn(w, r)
 	}
 	req, err := readSignIn(w, r)
 	if err != nil {
 		return err
 	}
-	users, err := s.Users.FindUsersByEmail(r.Context(), req.Email)
+	u, _, err := s.signInAccount(r, req)
 	if err != nil {
 		return err
+	}
+	if err := s.createSession(w, r, u); err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, map[string]any{"message": "Signed in.", "user": newUserView(u, s.Clock.Now())})
+	return nil
+}
+
+// signInAccount checks an email and password and returns the account they
+// open. When they open accounts in several tenants (and no tenant_id
+// chooses one) it returns those accounts with an EINVALID error on
+// tenant_id.
+func (s *Server) signInAccount(r *http.Request, req signInRequest) (*steward.User, []*steward.User, error) {
+	users, err := s.Users.FindUsersByEmail(r.Context(), req.Email)
+	if err != nil {
+		return nil, nil, err
 	}
 	if req.TenantID != nil {
 		kept := users[:0]
@@ -134,16 +157,16 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) error {
 	case 0:
 		for _, a := range attempts {
 			if err := s.recordFailure(r, req.Email, a); err != nil {
-				return err
+				return nil, nil, err
 			}
 		}
-		return steward.Errorf(steward.EUNAUTHORIZED, signInFailed)
+		return nil, nil, steward.Errorf(steward.EUNAUTHORIZED, signInFailed)
 	case 1:
-		return s.startSession(w, r, ok[0])
+		return ok[0], nil, nil
 	default:
 		// Only someone who knows the password learns that it opens
 		// accounts in several tenants.
-		return steward.FieldErrorf("tenant_id", "this email and password sign in to %d tenants; send tenant_id to choose one", len(ok))
+		return nil, ok, steward.FieldErrorf("tenant_id", "this email and password sign in to %d tenants; send tenant_id to choose one", len(ok))
 	}
 }
 
@@ -186,9 +209,9 @@ func (s *Server) newActivity(r *http.Request, email string, u *steward.User) *st
 	return act
 }
 
-// startSession creates a session for u, records the success and sets the
-// session cookie.
-func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *steward.User) error {
+// createSession creates a session for u, records the success and sets
+// the session cookie.
+func (s *Server) createSession(w http.ResponseWriter, r *http.Request, u *steward.User) error {
 	now := s.Clock.Now()
 	token, hash := steward.NewSecret("ses_")
 	act := s.newActivity(r, u.Email, u)
@@ -208,8 +231,6 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *steward
 		Name: SessionCookie, Value: token, Path: "/", MaxAge: int(s.Config.SessionTTL.Seconds()),
 		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode,
 	})
-	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, map[string]any{"message": "Signed in.", "user": newUserView(u, now)})
 	return nil
 }
 

@@ -69,6 +69,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 	}
 	svc.Outbox = dispatcher.Waking(svc.Outbox)
 	hcfg.MetricsToken = envOr("STEWARD_METRICS_TOKEN", "")
+	// Without a mail server, the console shows admins the invitation links.
+	hcfg.Console.ShowInvitationLinks = cfg.SMTPURL == ""
 	api := httpapi.NewServer(svc, hcfg, log, db.Clock)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
