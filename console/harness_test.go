@@ -105,8 +105,9 @@ func (s *site) addAction(name string) int64 {
 	return a.ID
 }
 
-// addJobs puts n jobs of action into state (queued, retry or dead).
-func (s *site) addJobs(action int64, n int, state steward.JobState) {
+// addJobs puts n jobs of action into state (queued, retry or dead); failed
+// ones carry the error message.
+func (s *site) addJobs(action int64, n int, state steward.JobState, message string) {
 	s.t.Helper()
 	ctx := context.Background()
 	jobs := make([]steward.NewJob, n)
@@ -126,7 +127,7 @@ func (s *site) addJobs(action int64, n int, state steward.JobState) {
 	var failed []steward.JobFailure
 	for _, j := range fetched {
 		failed = append(failed, steward.JobFailure{ID: j.ID, Dead: state == steward.JobDead, RunAt: time.Now().Add(time.Hour),
-			ErrorClass: "HTTPError", ErrorMessage: "upstream answered 502 <b>bad gateway</b>"})
+			ErrorClass: "HTTPError", ErrorMessage: message})
 	}
 	if err := s.DB.FinishJobs(ctx, "test-worker", nil, failed); err != nil {
 		s.t.Fatal(err)
