@@ -19,7 +19,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/steward-dev/steward"
 )
@@ -47,7 +46,6 @@ type Deps struct {
 	// SessionCookie names the session cookie the API sets at sign-in.
 	SessionCookie string
 	Log           *slog.Logger
-	Clock         steward.Clock
 }
 
 // Console serves the console's pages.
@@ -61,9 +59,6 @@ type Console struct {
 func New(cfg Config, deps Deps) *Console {
 	if deps.Log == nil {
 		deps.Log = slog.New(slog.DiscardHandler)
-	}
-	if deps.Clock == nil {
-		deps.Clock = steward.SystemClock{}
 	}
 	return &Console{cfg: cfg, deps: deps, pages: parsePages()}
 }
@@ -237,6 +232,3 @@ func (c *Console) handleSignOut(w http.ResponseWriter, r *http.Request) error {
 	http.Redirect(w, r, "/users/sign_in", http.StatusSeeOther)
 	return nil
 }
-
-// now is the console's clock.
-func (c *Console) now() time.Time { return c.deps.Clock.Now() }

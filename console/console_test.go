@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -13,6 +14,7 @@ import (
 	"github.com/steward-dev/steward/httpapi"
 	"github.com/steward-dev/steward/sqlstore"
 	"github.com/steward-dev/steward/storetest"
+	"golang.org/x/crypto/bcrypt"
 )
 
 func TestSignInFormRedirectsAndSignsOut(t *testing.T) {
@@ -501,3 +503,53 @@ func TestTemplatesEditExportImport(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestSignInChoosesATenant(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		s := newSite(t, db, false)
+		other, err := httpapi.Bootstrap(context.Background(), httpapi.StoreServices(db), "Globex <Labs>", s.Admin.Email, adminPassword, bcrypt.MinCost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := s.visitor()
+		v.get("/users/sign_in")
+		p := v.post("/users/sign_in", url.Values{"email": {s.Admin.Email}, "password": {adminPassword}})
+		wantStatus(t, p, http.StatusUnprocessableEntity)
+		wantText(t, p, `<select id="tenant_id" name="tenant_id"`, ">Acme</option>", ">Globex &lt;Labs&gt;</option>", "choose one")
+		// A wrong password never reveals the tenants.
+		p = v.post("/users/sign_in", url.Values{"email": {s.Admin.Email}, "password": {"wrong password!"}})
+		if strings.Contains(p.Body, "Globex") {
+			t.Fatal("tenants shown without the right password")
+		}
+		p = v.post("/users/sign_in", url.Values{"email": {s.Admin.Email}, "password": {adminPassword}, "tenant_id": {itoa(other.TenantID)}})
+		wantStatus(t, p, http.StatusSeeOther)
+		// Signed in to Globex: its users, not Acme's.
+		p = v.get("/console/users")
+		wantStatus(t, p, http.StatusOK)
+		if strings.Contains(p.Body, `href="/console/users/`+itoa(s.Admin.UserID)+`"`) {
+			t.Fatal("signed in to the wrong tenant: Acme's owner is listed")
+		}
+		wantText(t, p, `href="/console/users/`+itoa(other.UserID)+`"`)
+	})
+}
+
+func TestInvitationAcceptedPageLinksToSignIn(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		s := newSite(t, db, false)
+		v := s.visitor()
+		v.signIn(s.Admin.Email)
+		v.get("/console/users")
+		p := v.post("/console/users", url.Values{"email": {"jane@acme.example"}})
+		m := regexp.MustCompile(`invitation_token=(inv_[^"&]+)"`).FindStringSubmatch(p.Body)
+		if m == nil {
+			t.Fatalf("no invitation link:\n%s", p.Body)
+		}
+		jane := s.visitor()
+		req, _ := http.NewRequest("POST", s.URL+"/users/invitation", strings.NewReader(url.Values{
+			"invitation_token": {m[1]}, "password": {"a good long password"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		p = jane.do(req)
+		wantStatus(t, p, http.StatusOK)
+		wantText(t, p, `<a href="/users/sign_in">`)
+	})
+}

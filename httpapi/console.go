@@ -18,7 +18,6 @@ func (s *Server) mountConsole() {
 		Authenticate:  s.authenticateSession,
 		SessionCookie: SessionCookie,
 		Log:           s.Log,
-		Clock:         s.Clock,
 	})
 	s.console.Register(s.mux.ServeMux)
 }
