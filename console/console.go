@@ -70,6 +70,7 @@ func New(cfg Config, deps Deps) *Console {
 //	GET  /users/sign_in                     the sign-in form (it posts to the API's POST /users/sign_in)
 //	POST /console/sign_out
 //	GET  /console/static/...                CSS and JavaScript
+//	GET  /console/...                       any other console path: an HTML "not found" page
 //	GET  /console/jobs, /console/jobs/counts, /console/jobs/confirm
 //	POST /console/jobs/bulk, /console/jobs/{id}/retry, /console/jobs/{id}/delete
 //	GET  /console/users, /console/users/{id}, /console/users/{id}/delete
@@ -86,6 +87,9 @@ func (c *Console) Register(mux *http.ServeMux) {
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET /console/static/", http.StripPrefix("/console/static/", staticHandler(http.FileServerFS(static))))
 
+	mux.Handle("GET /console/", c.page(func(http.ResponseWriter, *http.Request) error {
+		return steward.Errorf(steward.ENOTFOUND, "there is no such page")
+	}))
 	mux.Handle("GET /console/jobs", c.page(c.handleJobs))
 	mux.Handle("GET /console/jobs/counts", c.page(c.handleJobCounts))
 	mux.Handle("GET /console/jobs/confirm", c.page(c.handleJobConfirm))

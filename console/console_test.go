@@ -261,7 +261,8 @@ func TestBadInputShowsTheAPIMessageBesideTheField(t *testing.T) {
 		// Paths and parameters a user can type never cause a 500.
 		for _, path := range []string{"/console/users/0", "/console/users/99999", "/console/users/x", "/console/templates/-1",
 			"/console/jobs?page=-4&apage=x&list=%00&action_id=abc", "/console/jobs?action_id=99999", "/console/jobs/confirm?do=retry&state=queued",
-			"/console/jobs/confirm?do=delete&state=dead&action_id=99999", "/console/users?search=%25%5F%27&page=99999", "/console/templates?search=%00"} {
+			"/console/jobs/confirm?do=delete&state=dead&action_id=99999", "/console/users?search=%25%5F%27&page=99999", "/console/templates?search=%00",
+			"/console/no/such/page"} {
 			if p := v.get(path); p.Status >= 500 {
 				t.Errorf("GET %s: %d\n%s", path, p.Status, p.Body)
 			}
