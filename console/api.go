@@ -31,6 +31,22 @@ func ReportFrom(ctx context.Context) *Report {
 	return rep
 }
 
+// CallerFrom returns the signed-in user of the console page that made an
+// in-process API request, or nil for any other request. The console has
+// authenticated the page's session already, and its API requests carry the
+// same session cookie, so the API can take the caller from here instead of
+// looking the session up again for each of them. Requests from outside the
+// process never carry it.
+func CallerFrom(ctx context.Context) *steward.Principal {
+	if ReportFrom(ctx) == nil {
+		return nil
+	}
+	if s := sessionFrom(ctx); s != nil {
+		return s.p
+	}
+	return nil
+}
+
 // apiResult is the API's answer to one in-process request.
 type apiResult struct {
 	status int

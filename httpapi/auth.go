@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/steward-dev/steward"
+	"github.com/steward-dev/steward/console"
 )
 
 // SessionCookie names the sign-in session cookie.
@@ -34,6 +35,9 @@ func bearerToken(r *http.Request) string {
 // authenticate identifies the caller by API key or, failing that, by the
 // session cookie. It returns EUNAUTHORIZED with a message saying why.
 func (s *Server) authenticate(r *http.Request) (*steward.Principal, error) {
+	if p := console.CallerFrom(r.Context()); p != nil {
+		return p, nil // a console page's request, authenticated by its session already
+	}
 	now := s.Clock.Now()
 	if token := bearerToken(r); token != "" {
 		hash := steward.HashSecret(token)

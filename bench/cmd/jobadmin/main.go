@@ -9,7 +9,8 @@
 //     through that endpoint), with the workers' throughput meanwhile;
 //   - job stats for the tenant and for single actions;
 //   - the first page of 20 retry jobs, tenant-wide and of one action, and a
-//     deeper page, through the store and through the HTTP API.
+//     deeper page, through the store and through the HTTP API;
+//   - the console's queue pages and their live-count refresh.
 //
 // It prints markdown tables:
 //
@@ -37,6 +38,7 @@ type options struct {
 	workers, rate, calls    int
 	deletes                 int
 	http                    bool
+	console                 bool
 	warmup                  time.Duration
 }
 
@@ -51,6 +53,7 @@ func main() {
 	flag.IntVar(&o.calls, "calls", 200, "calls per read operation (job stats, list pages)")
 	flag.IntVar(&o.deletes, "deletes", 2, "timed store-call deletes of the action's retry jobs (re-seeded between runs)")
 	flag.BoolVar(&o.http, "http", true, "also measure through the HTTP API (reads, and one more delete)")
+	flag.BoolVar(&o.console, "console", true, "also measure the console's queue pages (signed in with a session)")
 	flag.DurationVar(&o.warmup, "warmup", 3*time.Second, "engine and stream running before the first measurement")
 	flag.BoolVar(&keep, "keep", false, "keep the databases for inspection (printed) instead of removing them")
 	pgAdmin := flag.String("postgres", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -47,6 +49,8 @@ type deleteResult struct {
 const (
 	statsGoal  = 5 * time.Millisecond
 	deleteGoal = time.Second
+	// consoleGoal is the console's page goal (issue 13).
+	consoleGoal = 100 * time.Millisecond
 )
 
 // services wires the store as `steward serve` does.
@@ -80,6 +84,7 @@ func measure(ctx context.Context, db *sqlstore.DB, o options, r *report) error {
 		return err
 	}
 	l := newLayout(boot.TenantID, first, o.actions, o.jobs, o.hotRetry)
+	l.adminEmail, l.adminPassword = boot.Email, boot.Password
 	logf("%s: seeding %d jobs over %d actions (action %d holds %d retry jobs)", r.db, o.jobs, o.actions, l.hot, o.hotRetry)
 	start := time.Now()
 	if err := seedJobs(ctx, db, l); err != nil {
@@ -332,6 +337,26 @@ func measureReads(ctx context.Context, db *sqlstore.DB, h *client, l layout, wan
 			}},
 		}...)
 	}
+	if o.console {
+		cookie, err := h.signIn(l.adminEmail, l.adminPassword)
+		if err != nil {
+			return err
+		}
+		page := func(path string) func() error {
+			return func() error { return h.page(path, cookie) }
+		}
+		steps = append(steps, []struct {
+			what string
+			goal time.Duration
+			f    func() error
+		}{
+			{"console `GET /console/jobs` (totals, 10 actions' counts, 20 retry jobs)", consoleGoal, page("/console/jobs")},
+			{"console `GET /console/jobs/counts` (the live refresh)", consoleGoal, page("/console/jobs/counts")},
+			{"console `GET /console/jobs?list=retry&action_id=ID` (the 100k action)", consoleGoal, page(fmt.Sprintf("/console/jobs?list=retry&action_id=%d", l.hot))},
+			{"console `GET /console/jobs?list=retry&page=100&apage=50`", consoleGoal, page("/console/jobs?list=retry&page=100&apage=50")},
+			{"console `GET /console/jobs?list=dead`", consoleGoal, page("/console/jobs?list=dead")},
+		}...)
+	}
 	for _, s := range steps {
 		if err := add(s.what, s.goal, s.f); err != nil {
 			return err
@@ -394,6 +419,45 @@ func (c *client) do(method, path string, want int) error {
 	}
 	if resp.StatusCode != want {
 		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, body)
+	}
+	return nil
+}
+
+// signIn signs in through POST /users/sign_in and returns the session cookie.
+func (c *client) signIn(email, password string) (*http.Cookie, error) {
+	body, _ := json.Marshal(map[string]string{"email": email, "password": password})
+	resp, err := c.c.Post(c.base+"/users/sign_in", "application/json", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	for _, ck := range resp.Cookies() {
+		if ck.Name == httpapi.SessionCookie {
+			return ck, nil
+		}
+	}
+	return nil, fmt.Errorf("sign in: %d, no session cookie", resp.StatusCode)
+}
+
+// page loads a console page with the session cookie and checks it is 200.
+func (c *client) page(path string, session *http.Cookie) error {
+	req, err := http.NewRequest("GET", c.base+path, nil)
+	if err != nil {
+		return err
+	}
+	req.AddCookie(session)
+	req.Header.Set("Accept", "text/html")
+	resp, err := c.c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK || len(body) == 0 {
+		return fmt.Errorf("GET %s: %d %.200s", path, resp.StatusCode, body)
 	}
 	return nil
 }

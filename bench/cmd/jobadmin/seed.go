@@ -20,10 +20,12 @@ import (
 // benchmark runs, so the engine leaves it alone, and the tenant holds
 // exactly the default dead-job bound, so trimming leaves it alone too.
 type layout struct {
-	tenant, first, hot     int64
-	actions, total         int
-	hotRetry, hotQueued    int
-	hotDead, deadPerAction int
+	tenant, first, hot int64
+	// adminEmail and adminPassword sign in to the console.
+	adminEmail, adminPassword string
+	actions, total            int
+	hotRetry, hotQueued       int
+	hotDead, deadPerAction    int
 }
 
 func newLayout(tenant, first int64, actions, total, hotRetry int) layout {
