@@ -52,10 +52,11 @@ func (db *DB) MarkMailSent(ctx context.Context, id int64, at time.Time) error {
 	return err
 }
 
-// MarkMailFailed implements steward.OutboxService.
+// MarkMailFailed implements steward.OutboxService. The error, a mail
+// server's answer, is capped at 2,000 bytes of valid UTF-8.
 func (db *DB) MarkMailFailed(ctx context.Context, id int64, errMsg string, next time.Time) error {
 	_, err := db.Exec(ctx, `UPDATE mail_outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?`,
-		errMsg, Micros(next), id)
+		steward.Truncate(errMsg, 2000), Micros(next), id)
 	return err
 }
 
