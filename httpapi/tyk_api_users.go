@@ -235,7 +235,7 @@ func (s *Server) handleTykUserResetPassword(w http.ResponseWriter, r *http.Reque
 	if req.NewPassword == nil {
 		return steward.FieldErrorf("new_password", "new_password is required")
 	}
-	h, err := password.Hash("new_password", *req.NewPassword, s.Config.BcryptCost)
+	h, err := s.hashPassword("new_password", *req.NewPassword)
 	if err != nil {
 		return err
 	}

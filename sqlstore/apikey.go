@@ -30,12 +30,20 @@ func fillAPIKeyTimes(k *steward.APIKey, dest []any) {
 
 // CreateAPIKey implements steward.APIKeyService.
 func (db *DB) CreateAPIKey(ctx context.Context, k *steward.APIKey) error {
+	if err := db.insertAPIKey(ctx, db.Write, k); err != nil {
+		return db.Dialect.TranslateError(err)
+	}
+	return nil
+}
+
+// insertAPIKey inserts k with q, inside a use case's transaction or alone.
+func (db *DB) insertAPIKey(ctx context.Context, q Queryer, k *steward.APIKey) error {
 	k.CreatedAt = db.Clock.Now()
-	err := db.Write.QueryRowContext(ctx, db.Q(`INSERT INTO api_keys (tenant_id, user_id, name, prefix, hash, created_at, expires_at)
+	err := q.QueryRowContext(ctx, db.Q(`INSERT INTO api_keys (tenant_id, user_id, name, prefix, hash, created_at, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		k.TenantID, k.UserID, k.Name, k.Prefix, k.Hash, Micros(k.CreatedAt), MicrosPtr(k.ExpiresAt)).Scan(&k.ID)
 	if err != nil {
-		return fmt.Errorf("create api key: %w", db.Dialect.TranslateError(err))
+		return fmt.Errorf("create api key: %w", err)
 	}
 	return nil
 }
