@@ -238,4 +238,3 @@ func clientIP(r *http.Request) string {
 	}
 	return host
 }
-
