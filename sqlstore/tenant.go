@@ -57,10 +57,7 @@ func (db *DB) CreateTenant(ctx context.Context, t *steward.Tenant) error {
 		t.ID, _, err = db.insertTenant(ctx, tx, newTenant{name: t.Name}, Micros(now))
 		return err
 	})
-	if err != nil {
-		return fmt.Errorf("create tenant: %w", err)
-	}
-	return nil
+	return err
 }
 
 // BootstrapTenant implements steward.TenantService.
