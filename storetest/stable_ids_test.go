@@ -358,3 +358,52 @@ func TestSQLiteStableIDsMigration(t *testing.T) {
 		t.Errorf("users left after deleting their tenant: %d (%v)", left, err)
 	}
 }
+
+// TestSQLiteForeignKeysOffMigration checks the runner support for table
+// rebuilds: a migration that leaves a broken foreign key is rolled back,
+// and enforcement is on again afterwards, whether it failed or not.
+func TestSQLiteForeignKeysOffMigration(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := OpenSQLite(t)
+	off, ok := db.Dialect.(sqlstore.ForeignKeysOffMigrator)
+	if !ok {
+		t.Fatal("the SQLite dialect cannot run migrations with foreign keys off")
+	}
+	tn, _ := newTenant(t, db, "alpha")
+	err := off.InTxWithoutForeignKeys(ctx, db.Write, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO stories (tenant_id, guid, name, created_at, updated_at) VALUES (999, 'g', 'orphan', 0, 0)`)
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), "foreign key check failed") {
+		t.Fatalf("a migration leaving an orphan: %v, want the foreign key check to fail it", err)
+	}
+	if n := count(t, db, `SELECT COUNT(*) FROM stories WHERE tenant_id = 999`); n != 0 {
+		t.Errorf("the failed migration was committed")
+	}
+	// Rows that still point somewhere survive a drop and rebuild of their
+	// parent table, where enforcement would have cascaded the drop.
+	err = off.InTxWithoutForeignKeys(ctx, db.Write, func(tx *sql.Tx) error {
+		for _, q := range []string{
+			`CREATE TABLE tenants_copy AS SELECT * FROM tenants`,
+			`DELETE FROM tenants`,
+			`INSERT INTO tenants SELECT * FROM tenants_copy`,
+			`DROP TABLE tenants_copy`,
+		} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, db, `SELECT COUNT(*) FROM users WHERE tenant_id = ?`, tn.ID); n != 1 {
+		t.Errorf("%d users left after the parent rows were rewritten with enforcement off, want 1", n)
+	}
+	var fk int
+	if err := db.Write.QueryRowContext(ctx, `PRAGMA foreign_keys`).Scan(&fk); err != nil || fk != 1 {
+		t.Fatalf("foreign keys afterwards: %d (%v), want on", fk, err)
+	}
+}
