@@ -13,19 +13,25 @@ var _ steward.OutboxService = (*DB)(nil)
 
 // EnqueueMail implements steward.OutboxService.
 func (db *DB) EnqueueMail(ctx context.Context, m *steward.MailMessage) error {
-	if err := db.enqueueMail(ctx, db.Write, m); err != nil {
+	if err := db.enqueueMail(ctx, nil, m); err != nil {
 		return fmt.Errorf("enqueue mail: %w", db.Dialect.TranslateError(err))
 	}
 	return nil
 }
 
-// enqueueMail inserts m with q, inside a use case's transaction or alone.
-func (db *DB) enqueueMail(ctx context.Context, q Queryer, m *steward.MailMessage) error {
+// enqueueMail inserts m inside a use case's transaction tx, or on its own
+// when tx is nil.
+func (db *DB) enqueueMail(ctx context.Context, tx *sql.Tx, m *steward.MailMessage) error {
 	now := db.Clock.Now()
 	m.CreatedAt, m.NextAttemptAt = now, now
 	tenant := sql.NullInt64{Int64: m.TenantID, Valid: m.TenantID != 0}
-	return q.QueryRowContext(ctx, db.Q(`INSERT INTO mail_outbox (tenant_id, recipient, subject, body, next_attempt_at, created_at)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`), tenant, m.To, m.Subject, m.Body, Micros(now), Micros(now)).Scan(&m.ID)
+	const insert = `INSERT INTO mail_outbox (tenant_id, recipient, subject, body, next_attempt_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`
+	args := []any{tenant, m.To, m.Subject, m.Body, Micros(now), Micros(now)}
+	if tx != nil {
+		return tx.QueryRowContext(ctx, db.Q(insert), args...).Scan(&m.ID)
+	}
+	return db.Write.QueryRowContext(ctx, db.Q(insert), args...).Scan(&m.ID)
 }
 
 // FindDueMail implements steward.OutboxService.
