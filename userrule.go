@@ -54,11 +54,6 @@ func (p PasswordPolicy) Check(field, plaintext string) error {
 	return nil
 }
 
-// ValidatePassword checks a password against the default policy.
-func ValidatePassword(field, p string) error {
-	return PasswordPolicy{}.Check(field, p)
-}
-
 // NormalizeEmail trims and lower-cases an address and checks its form.
 // It returns EINVALID naming the field "email" when the address is unusable.
 func NormalizeEmail(s string) (string, error) {
