@@ -68,6 +68,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 		return err
 	}
 	svc.Outbox = dispatcher.Waking(svc.Outbox)
+	svc.MailQueued = dispatcher.Wake
 	hcfg.MetricsToken = envOr("STEWARD_METRICS_TOKEN", "")
 	// Without a mail server, the console shows admins the invitation links.
 	hcfg.Console.ShowInvitationLinks = cfg.SMTPURL == ""
