@@ -47,11 +47,12 @@ type server struct {
 }
 
 // startServe starts `steward serve` on db with extra environment and waits
-// until it listens.
+// until it listens. Loopback, where the tests' upstream servers listen, is
+// opened for HTTP Request actions unless env sets STEWARD_EGRESS_ALLOW.
 func startServe(t *testing.T, db string, workers int, env ...string) *server {
 	t.Helper()
 	cmd := exec.Command(binary, "serve", "--db", db, "--addr", "127.0.0.1:0", "--workers", fmt.Sprint(workers))
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(append(os.Environ(), "STEWARD_EGRESS_ALLOW=127.0.0.0/8,::1"), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
