@@ -159,9 +159,9 @@ func (p *Policy) Check(host string, addr netip.AddrPort, rules *Rules) error {
 		return &RefusedError{Host: host, Addr: addr, Reason: "it is Steward's own listening socket, which actions may never call"}
 	}
 	if !p.opened(host, a) {
-		if pr, what, bad := refusedRange(a); bad {
+		if why, bad := refusedRange(a); bad {
 			return &RefusedError{Host: host, Addr: addr,
-				Reason: fmt.Sprintf("%s is in %s, which is %s; Steward refuses it unless the operator opens it with STEWARD_EGRESS_ALLOW", a, pr, what)}
+				Reason: why + "; Steward refuses it unless the operator opens it with STEWARD_EGRESS_ALLOW"}
 		}
 	}
 	return rules.check(host, addr)

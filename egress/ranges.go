@@ -1,6 +1,7 @@
 package egress
 
 import (
+	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -52,21 +53,21 @@ var (
 	sixToFour = netip.MustParsePrefix("2002::/16")
 )
 
-// refusedRange returns the default-refused range a is in and what it is,
-// or ok false when a is a public address.
-func refusedRange(a netip.Addr) (prefix netip.Prefix, what string, ok bool) {
+// refusedRange says why a is refused by default ("127.0.0.1 is in
+// 127.0.0.0/8, which is loopback"), or ok false when a is public.
+func refusedRange(a netip.Addr) (reason string, ok bool) {
 	a = a.WithZone("").Unmap()
 	for _, b := range blocked {
 		if b.prefix.Contains(a) {
-			return b.prefix, b.what, true
+			return fmt.Sprintf("%s is in %s, which is %s", a, b.prefix, b.what), true
 		}
 	}
 	if embedded, ok := embeddedIPv4(a); ok {
-		if p, w, bad := refusedRange(embedded); bad {
-			return p, w + ", embedded in " + a.String(), true
+		if why, bad := refusedRange(embedded); bad {
+			return fmt.Sprintf("%s embeds %s; %s", a, embedded, why), true
 		}
 	}
-	return netip.Prefix{}, "", false
+	return "", false
 }
 
 // embeddedIPv4 returns the IPv4 address a NAT64 (64:ff9b::/96) or 6to4
