@@ -90,7 +90,7 @@ func applyAccessEnv(c *httpapi.Config) error {
 		return err
 	}
 	if c.AuthFailureLimit > 0 && (c.AuthFailureWindow < time.Second || c.AuthBanDuration < time.Second) {
-		return fmt.Errorf("STEWARD_AUTH_FAILURE_WINDOW and STEWARD_AUTH_BAN_DURATION must be at least 1s")
+		return fmt.Errorf("STEWARD_AUTH_FAILURE_WINDOW=%s and STEWARD_AUTH_BAN_DURATION=%s: each must be at least 1s", c.AuthFailureWindow, c.AuthBanDuration)
 	}
 	return nil
 }
