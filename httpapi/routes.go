@@ -41,6 +41,9 @@ func (s *Server) routes(mux *recordingMux) {
 	mux.Handle("PATCH /api/v1/admin/action_egress_control_rules/{id}", s.requireAdmin(s.handleEgressRuleUpdate))
 	mux.Handle("DELETE /api/v1/admin/action_egress_control_rules/{id}", s.requireAdmin(s.handleEgressRuleDelete))
 
+	// IP access control rules (admin); see ipaccess.go for the paths.
+	s.ipAccessRoutes(mux)
+
 	// Tyk-compatible instance admin API (/admin/...) and /api/users; see tyk.go.
 	s.tykRoutes(mux)
 
