@@ -15,7 +15,7 @@ import (
 func (s *Server) mountConsole() {
 	s.console = console.New(s.Config.Console, console.Deps{
 		API:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }),
-		Authenticate:  s.authenticateSession,
+		Authenticate:  s.consoleAuthenticate,
 		SessionCookie: SessionCookie,
 		Log:           s.Log,
 	})
