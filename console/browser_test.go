@@ -349,6 +349,8 @@ func TestConsoleInBrowser(t *testing.T) {
 	if v := value(`#agent_options`); !strings.Contains(v, "dir2.example") {
 		t.Fatalf("saved options: %q", v)
 	}
+	run("open security", chromedp.Navigate(s.URL+"/console/security"), chromedp.WaitVisible(chromedp.CSS(`#ip_ip`)))
+	check("security")
 	run("open import", chromedp.Navigate(s.URL+"/console/templates/import"), chromedp.WaitVisible(chromedp.CSS(`#document`)))
 	check("import")
 

@@ -77,6 +77,7 @@ func New(cfg Config, deps Deps) *Console {
 //	POST /console/users, /console/users/{id}, /console/users/{id}/{unlock,expire_sessions,resend_invitation,delete}
 //	GET  /console/api_keys, /console/api_keys/{id}/revoke
 //	POST /console/api_keys, /console/api_keys/{id}/revoke
+//	GET  /console/security; POST /console/security/{ip_rules,egress_rules}, .../{id}/delete
 //	GET  /console/templates, /console/templates/new, /console/templates/{id}, /console/templates/{id}/delete
 //	GET  /console/templates/export, /console/templates/import
 //	POST /console/templates, /console/templates/{id}, /console/templates/{id}/delete, /console/templates/import
@@ -111,6 +112,12 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("POST /console/api_keys", c.page(c.handleAPIKeyCreate))
 	mux.Handle("GET /console/api_keys/{id}/revoke", c.page(c.handleAPIKeyRevokeConfirm))
 	mux.Handle("POST /console/api_keys/{id}/revoke", c.page(c.handleAPIKeyRevoke))
+
+	mux.Handle("GET /console/security", c.page(c.handleSecurity))
+	mux.Handle("POST /console/security/ip_rules", c.page(c.handleIPRuleCreate))
+	mux.Handle("POST /console/security/ip_rules/{id}/delete", c.page(c.handleRuleDelete("ip")))
+	mux.Handle("POST /console/security/egress_rules", c.page(c.handleEgressRuleCreate))
+	mux.Handle("POST /console/security/egress_rules/{id}/delete", c.page(c.handleRuleDelete("egress")))
 
 	mux.Handle("GET /console/templates", c.page(c.handleTemplates))
 	mux.Handle("POST /console/templates", c.page(c.handleTemplateCreate))

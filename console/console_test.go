@@ -126,7 +126,7 @@ func TestCSRFRejected(t *testing.T) {
 		for _, tc := range []struct {
 			name  string
 			token []string
-		}{{"missing", nil}, {"forged", []string{"x" + v.token[1:]}}, {"empty", []string{""}}} {
+		}{{"missing", nil}, {"forged", []string{forge(v.token)}}, {"empty", []string{""}}} {
 			t.Run(tc.name, func(t *testing.T) {
 				form := url.Values{"name": {"sneaky"}}
 				if tc.token != nil {
@@ -157,6 +157,14 @@ func TestCSRFRejected(t *testing.T) {
 		p = other.post("/console/api_keys", url.Values{"name": {"sneaky"}, "csrf_token": {v.token}})
 		wantStatus(t, p, http.StatusForbidden)
 	})
+}
+
+// forge changes the first character of a token.
+func forge(token string) string {
+	if token[0] == 'x' {
+		return "y" + token[1:]
+	}
+	return "x" + token[1:]
 }
 
 // encodeWithout encodes a form, leaving out fields with no values.
@@ -552,5 +560,50 @@ func TestInvitationAcceptedPageLinksToSignIn(t *testing.T) {
 		p = jane.do(req)
 		wantStatus(t, p, http.StatusOK)
 		wantText(t, p, `<a href="/users/sign_in">`)
+	})
+}
+
+func TestSecurityRules(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		s := newSite(t, db, false)
+		s.addMember("member@acme.example")
+		v := s.visitor()
+		v.signIn(s.Admin.Email)
+		p := v.get("/console/security")
+		wantStatus(t, p, http.StatusOK)
+		wantText(t, p, "No rules: every address is allowed.")
+
+		p = v.post("/console/security/ip_rules", url.Values{"ip": {"not an address"}})
+		if p.Status < 400 || p.Status >= 500 || !strings.Contains(p.Body, `id="ip_ip-error"`) {
+			t.Fatalf("bad IP: %d\n%s", p.Status, p.Body)
+		}
+		p = v.post("/console/security/ip_rules", url.Values{"ip": {"127.0.0.0/8"}, "description": {"loopback <office>"}})
+		wantStatus(t, p, http.StatusSeeOther)
+		p = v.get("/console/security")
+		wantText(t, p, "Added the IP access rule.", "127.0.0.0/8", "loopback &lt;office&gt;")
+
+		p = v.post("/console/security/egress_rules", url.Values{"fqdn": {"api.example.com"}, "allowed_action_types": {"http-request"}})
+		wantStatus(t, p, http.StatusUnprocessableEntity)
+		wantText(t, p, `id="eg_description-error">description is required`, `value="api.example.com"`)
+		p = v.post("/console/security/egress_rules", url.Values{"fqdn": {"api.example.com"}, "description": {"CRM"},
+			"allowed_action_types": {"http-request"}})
+		wantStatus(t, p, http.StatusSeeOther)
+		p = v.get("/console/security")
+		wantText(t, p, "Added the egress rule.", "api.example.com", "http-request")
+
+		ids := regexp.MustCompile(`/console/security/(ip|egress)_rules/(\d+)/delete`).FindAllStringSubmatch(p.Body, -1)
+		if len(ids) != 2 {
+			t.Fatalf("delete forms: %v", ids)
+		}
+		m := s.visitor()
+		m.signIn("member@acme.example")
+		wantStatus(t, m.get("/console/security"), http.StatusForbidden)
+		for _, id := range ids {
+			wantStatus(t, m.post("/console/security/"+id[1]+"_rules/"+id[2]+"/delete", nil), http.StatusForbidden)
+			p := v.post("/console/security/"+id[1]+"_rules/"+id[2]+"/delete", nil)
+			wantStatus(t, p, http.StatusSeeOther)
+		}
+		p = v.get("/console/security")
+		wantText(t, p, "No rules: every address is allowed.", "No egress rules.")
 	})
 }
