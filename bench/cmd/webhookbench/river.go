@@ -138,8 +138,8 @@ func startRiver[TTx any](ctx context.Context, name string, d riverdriver.Driver[
 	return t, nil
 }
 
-func (t *riverTarget) Name() string           { return t.name }
-func (t *riverTarget) WebhookURL() string     { return t.url }
+func (t *riverTarget) Name() string            { return t.name }
+func (t *riverTarget) WebhookURL() string      { return t.url }
 func (t *riverTarget) RSS() (float64, float64) { return 0, 0 }
 
 func (t *riverTarget) Close() error {
