@@ -21,13 +21,32 @@ import (
 var migrations embed.FS
 
 // Open connects to the database at a postgres:// URL. It does not migrate.
+//
+// Writes and reads get separate pools: the job engine and a stream of
+// enqueues can hold every connection of the write pool, and admin and API
+// reads (job_stats, lists, authentication) must not wait behind them.
 func Open(ctx context.Context, url string) (*sqlstore.DB, error) {
+	write, err := openPool(ctx, url, 32)
+	if err != nil {
+		return nil, err
+	}
+	read, err := openPool(ctx, url, 16)
+	if err != nil {
+		write.Close()
+		return nil, err
+	}
+	return sqlstore.New(write, read, dialect{}), nil
+}
+
+// openPool opens a pool of at most n connections and checks that the
+// server answers.
+func openPool(ctx context.Context, url string, n int) (*sql.DB, error) {
 	db, err := sql.Open("pgx", url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
-	db.SetMaxOpenConns(32)
-	db.SetMaxIdleConns(32)
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -35,7 +54,7 @@ func Open(ctx context.Context, url string) (*sqlstore.DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
-	return sqlstore.New(db, db, dialect{}), nil
+	return db, nil
 }
 
 var _ = stdlib.GetDefaultDriver // registers the "pgx" database/sql driver

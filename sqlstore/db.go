@@ -37,7 +37,8 @@ type Dialect interface {
 // DB is an open Steward database. Write and Read are separate pools: on
 // SQLite, Write holds a single connection so writers queue in Go instead of
 // spinning on SQLITE_BUSY, while readers proceed in parallel under WAL. On
-// PostgreSQL both are the same pool.
+// PostgreSQL they are two pools of the same database, so that reads never
+// wait for a connection behind the job engine and enqueues.
 type DB struct {
 	Write   *sql.DB
 	Read    *sql.DB
