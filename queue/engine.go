@@ -261,13 +261,60 @@ func (e *Engine) complete() {
 	}
 }
 
-// finish writes one batch of outcomes, retrying while the database is
-// unreachable (the leases stay alive meanwhile).
+// finish writes one batch of outcomes. While the database cannot take
+// them it keeps trying, and keeps the jobs' leases alive meanwhile (the
+// heartbeat renews every job the engine holds), so that a job that ran is
+// not run again because its outcome was not recorded. It stops trying for
+// a job whose lease was lost (the store would discard its outcome), and at
+// shutdown after ShutdownTimeout, leaving such jobs leased: they run again
+// only once their lease has expired.
 func (e *Engine) finish(batch []result) {
+	delay := 50 * time.Millisecond
+	var giveUp time.Time
+	for {
+		done, failed, dead := e.outcomes(batch)
+		err := e.q.FinishJobs(context.Background(), e.worker, done, failed)
+		if err == nil {
+			e.forget(batch)
+			if len(failed) > 0 {
+				select {
+				case e.retried <- struct{}{}:
+				default:
+				}
+			}
+			if dead {
+				select {
+				case e.deadAdded <- struct{}{}:
+				default:
+				}
+			}
+			e.record(batch, failed)
+			return
+		}
+		e.cfg.Log.Error("record job outcomes; keeping their leases and trying again", "error", err, "jobs", len(batch))
+		batch = e.stillHeld(batch)
+		if len(batch) == 0 {
+			return
+		}
+		if e.stopping.Load() {
+			if giveUp.IsZero() {
+				giveUp = time.Now().Add(e.cfg.ShutdownTimeout)
+			} else if time.Now().After(giveUp) {
+				e.cfg.Log.Error("shutting down with job outcomes unrecorded; the jobs run again when their leases expire", "jobs", len(batch))
+				e.forget(batch)
+				return
+			}
+		}
+		time.Sleep(delay)
+		// At least twice per heartbeat, so that a short outage costs no
+		// more than a moment once the database is back.
+		delay = min(2*delay, max(e.cfg.Lease/6, 50*time.Millisecond), 5*time.Second)
+	}
+}
+
+// outcomes splits a batch into completed job ids and failures decided now.
+func (e *Engine) outcomes(batch []result) (done []int64, failed []steward.JobFailure, dead bool) {
 	now := e.cfg.Clock.Now()
-	var done []int64
-	var failed []steward.JobFailure
-	dead := false
 	for _, r := range batch {
 		if r.err == nil {
 			done = append(done, r.job.ID)
@@ -277,36 +324,26 @@ func (e *Engine) finish(batch []result) {
 		dead = dead || f.Dead
 		failed = append(failed, f)
 	}
-	delay := 50 * time.Millisecond
-	for attempt := 0; ; attempt++ {
-		err := e.q.FinishJobs(context.Background(), e.worker, done, failed)
-		if err == nil {
-			break
-		}
-		e.cfg.Log.Error("record job outcomes", "error", err, "jobs", len(batch))
-		if attempt == 20 {
-			// Give the jobs up: without heartbeats their leases expire
-			// and they run again.
-			e.forget(batch)
-			return
-		}
-		time.Sleep(delay)
-		delay = min(2*delay, 5*time.Second)
-	}
-	e.forget(batch)
-	if len(failed) > 0 {
-		select {
-		case e.retried <- struct{}{}:
-		default:
+	return done, failed, dead
+}
+
+// stillHeld returns the results whose jobs' leases the engine still
+// holds, forgetting the others.
+func (e *Engine) stillHeld(batch []result) []result {
+	var held, lost []result
+	e.mu.Lock()
+	for _, r := range batch {
+		if ir := e.inflight[r.job.ID]; ir != nil && !ir.lost {
+			held = append(held, r)
+		} else {
+			lost = append(lost, r)
 		}
 	}
-	if dead {
-		select {
-		case e.deadAdded <- struct{}{}:
-		default:
-		}
+	e.mu.Unlock()
+	if len(lost) > 0 {
+		e.forget(lost)
 	}
-	e.record(batch, failed)
+	return held
 }
 
 // forget drops finished jobs from the engine's books, freeing their slots.

@@ -3,6 +3,8 @@ package queue_test
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -425,6 +427,58 @@ func TestLongJobKeepsItsLease(t *testing.T) {
 		wg.Wait()
 		if n := runs.Load(); n != 1 {
 			t.Errorf("a long job ran %d times, want once", n)
+		}
+	})
+}
+
+// failingFinish is a JobQueue whose FinishJobs fails a number of times,
+// as it does while the database is unreachable.
+type failingFinish struct {
+	steward.JobQueue
+	failures atomic.Int64
+}
+
+func (q *failingFinish) FinishJobs(ctx context.Context, worker string, done []int64, failed []steward.JobFailure) error {
+	if q.failures.Add(-1) >= 0 {
+		return errors.New("database unreachable")
+	}
+	return q.JobQueue.FinishJobs(ctx, worker, done, failed)
+}
+
+// TestUnrecordedOutcomeKeepsLease fails to record a job's outcome for many
+// lease periods: the engine keeps the lease and retries recording, and the
+// job, which ran, never runs again.
+func TestUnrecordedOutcomeKeepsLease(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		var runs atomic.Int64
+		cfg := queue.DefaultConfig()
+		cfg.Workers, cfg.Lease, cfg.PollInterval = 1, 300*time.Millisecond, 20*time.Millisecond
+		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		q := &failingFinish{JobQueue: db}
+		q.failures.Store(30) // 30 attempts at least 50 ms apart: 5 leases
+		e := queue.New(q, func(ctx context.Context, j *steward.Job) error { runs.Add(1); return nil }, cfg)
+		var wg sync.WaitGroup
+		wg.Go(func() { e.Run(ctx) })
+		if err := db.EnqueueJobs(ctx, []steward.NewJob{{TenantID: 1, ActionID: 1}}); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			st, _ := db.JobStats(ctx, 1, 0)
+			if runs.Load() > 0 && q.failures.Load() < 0 && st.Queued+st.InProgress+st.Retry == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("job not recorded: %+v, %d failures left, %d runs", st, q.failures.Load(), runs.Load())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		cancel()
+		wg.Wait()
+		if n := runs.Load(); n != 1 {
+			t.Errorf("a job whose outcome could not be recorded ran %d times, want once", n)
 		}
 	})
 }

@@ -1,8 +1,12 @@
 // Package sqlite opens Steward's embedded default database: SQLite through
-// modernc.org/sqlite, a pure-Go driver, so the binary needs no cgo.
+// modernc.org/sqlite, a pure-Go driver, so the binary needs no cgo. It
+// holds every piece of SQL and behaviour that only SQLite needs, behind
+// sqlstore.Dialect.
 package sqlite
 
 import (
+	"context"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -74,7 +78,13 @@ func Open(path string) (*sqlstore.DB, error) {
 // file is read through the page cache beyond that.
 const mmapSize = "268435456"
 
+// dialect implements sqlstore.Dialect for SQLite. One process owns the
+// database file and its single write connection serialises every write
+// transaction, so row locks, lock skipping and cross-process wake-ups
+// have nothing to do here.
 type dialect struct{}
+
+var _ sqlstore.Dialect = dialect{}
 
 func (dialect) Name() string { return "sqlite" }
 
@@ -85,6 +95,27 @@ func (dialect) Migrations() fs.FS {
 	}
 	return sub
 }
+
+// LockMigrations needs no lock: the write connection opens every
+// transaction with BEGIN IMMEDIATE, so migrations are serialised already.
+func (dialect) LockMigrations(context.Context, *sql.DB) (func(), error) { return func() {}, nil }
+
+// Rebind returns query unchanged: SQLite takes '?' placeholders.
+func (dialect) Rebind(query string) string { return query }
+
+// Transient: the single writer never deadlocks; SQLITE_BUSY is absorbed by
+// the busy timeout.
+func (dialect) Transient(error) bool { return false }
+
+// ConnectionLost: an embedded database's connection dies only as
+// database/sql's bad connection.
+func (dialect) ConnectionLost(err error) bool { return errors.Is(err, driver.ErrBadConn) }
+
+// NotCommitted: a failed SQLite commit is not retried.
+func (dialect) NotCommitted(error) bool { return false }
+
+// LockTenant needs no lock: the single writer serialises transactions.
+func (dialect) LockTenant(context.Context, *sql.Tx, int64) error { return nil }
 
 func (dialect) TranslateError(err error) error {
 	var se *sqlite.Error

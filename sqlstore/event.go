@@ -96,7 +96,7 @@ func (db *DB) EmitEvents(ctx context.Context, a *steward.Action, payloads []json
 
 // FindEventByID implements steward.EventService.
 func (db *DB) FindEventByID(ctx context.Context, tenantID, id int64) (*steward.Event, error) {
-	e, err := scanEvent(db.Read.QueryRowContext(ctx, db.Q(`SELECT `+eventColumns+` FROM events WHERE id = ? AND tenant_id = ?`), id, tenantID))
+	e, err := scanEvent(db.queryRow(ctx, `SELECT `+eventColumns+` FROM events WHERE id = ? AND tenant_id = ?`, id, tenantID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("event")
 	} else if err != nil {
@@ -116,10 +116,10 @@ func (db *DB) FindEvents(ctx context.Context, f steward.EventFilter) ([]*steward
 		where, args, order = where+` AND id > ?`, append(args, f.SinceID), `id`
 	}
 	var total int
-	if err := db.Read.QueryRowContext(ctx, db.Q(`SELECT COUNT(*) FROM events WHERE `+where), args...).Scan(&total); err != nil {
+	if err := db.queryRow(ctx, `SELECT COUNT(*) FROM events WHERE `+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count events: %w", err)
 	}
-	rows, err := db.Read.QueryContext(ctx, db.Q(`SELECT `+eventColumns+` FROM events WHERE `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`),
+	rows, err := db.query(ctx, `SELECT `+eventColumns+` FROM events WHERE `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`,
 		append(args, f.PerPage, f.Offset())...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("find events: %w", err)

@@ -262,8 +262,9 @@ func (db *DB) DeleteTemplate(ctx context.Context, tenantID, id int64) error {
 // locked on PostgreSQL so that concurrent imports into one tenant queue
 // rather than race on names.
 func (db *DB) ImportTemplates(ctx context.Context, tenantID, userID int64, templates []*steward.Template) (*steward.TemplateImport, error) {
-	report := &steward.TemplateImport{Created: []*steward.Template{}, Updated: []*steward.Template{}, Unchanged: []*steward.Template{}}
+	var report *steward.TemplateImport
 	err := db.InTx(ctx, func(tx *sql.Tx) error {
+		report = &steward.TemplateImport{Created: []*steward.Template{}, Updated: []*steward.Template{}, Unchanged: []*steward.Template{}}
 		if err := db.lockTenant(ctx, tx, tenantID); err != nil {
 			return err
 		}

@@ -110,7 +110,7 @@ func (db *DB) findUser(ctx context.Context, q Queryer, tenantID, id int64) (*ste
 	return db.userFromRow(q.QueryRowContext(ctx, db.Q(findUserQuery), id, tenantID), id)
 }
 
-func (db *DB) userFromRow(row *sql.Row, id int64) (*steward.User, error) {
+func (db *DB) userFromRow(row scanner, id int64) (*steward.User, error) {
 	u, err := scanUser(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("user")
@@ -184,14 +184,9 @@ func (db *DB) FindUsersByEmail(ctx context.Context, email string) ([]*steward.Us
 	return users, rows.Err()
 }
 
-// lockTenant serialises changes to a tenant's admins on PostgreSQL (SQLite
-// already has a single writer).
+// lockTenant serialises changes to a tenant's admins.
 func (db *DB) lockTenant(ctx context.Context, tx *sql.Tx, tenantID int64) error {
-	if !db.Postgres() {
-		return nil
-	}
-	_, err := tx.ExecContext(ctx, db.Q(`SELECT id FROM tenants WHERE id = ? FOR UPDATE`), tenantID)
-	return err
+	return db.Dialect.LockTenant(ctx, tx, tenantID)
 }
 
 // otherActiveAdmins counts the tenant's active admins other than userID.
