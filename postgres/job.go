@@ -20,17 +20,27 @@ func (*dialect) AsyncCommit(ctx context.Context, tx *sql.Tx) error {
 	return err
 }
 
-// InsertJobs inserts every job with one INSERT over arrays.
-func (*dialect) InsertJobs(ctx context.Context, tx *sql.Tx, now int64, jobs []steward.NewJob) error {
+// OneStatementInsert is true: InsertJobs is one statement.
+func (*dialect) OneStatementInsert() bool { return true }
+
+// InsertJobs inserts every job and adds the deltas to one random shard of
+// job_counts with one statement (a data-modifying WITH over arrays), so a
+// single enqueue is one round trip that commits on its own.
+func (*dialect) InsertJobs(ctx context.Context, q sqlstore.Queryer, now int64, jobs []steward.NewJob, deltas []sqlstore.JobCountDelta) error {
 	n := len(jobs)
 	tenants, actions, events, runAts := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
 	kinds := make([]string, n)
 	for i, j := range jobs {
 		tenants[i], actions[i], events[i], kinds[i], runAts[i] = j.TenantID, j.ActionID, j.EventID, j.Kind, sqlstore.Micros(j.RunAt)
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO jobs (tenant_id, action_id, event_id, kind, run_at, created_at, state)
-		SELECT t, a, NULLIF(e, 0), k, r, $1, 0 FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::bigint[]) AS u(t, a, e, k, r)`,
-		now, tenants, actions, events, kinds, runAts)
+	ct, ca, cs, csh, cn := countArrays(deltas)
+	_, err := q.ExecContext(ctx, `WITH inserted AS (
+			INSERT INTO jobs (tenant_id, action_id, event_id, kind, run_at, created_at, state)
+			SELECT t, a, NULLIF(e, 0), k, r, $1, 0 FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::bigint[]) AS u(t, a, e, k, r))
+		INSERT INTO job_counts (tenant_id, action_id, state, shard, n)
+		SELECT * FROM unnest($7::bigint[], $8::bigint[], $9::smallint[], $10::smallint[], $11::bigint[])
+		ON CONFLICT (tenant_id, action_id, state, shard) DO UPDATE SET n = job_counts.n + excluded.n`,
+		now, tenants, actions, events, kinds, runAts, ct, ca, cs, csh, cn)
 	return err
 }
 
@@ -40,18 +50,25 @@ func (*dialect) InsertJobs(ctx context.Context, tx *sql.Tx, now int64, jobs []st
 const countShards = 16
 
 // AddJobCounts adds the deltas to one random shard with one statement.
-func (*dialect) AddJobCounts(ctx context.Context, tx *sql.Tx, deltas []sqlstore.JobCountDelta) error {
-	n := len(deltas)
-	tenants, actions, states, shards, ns := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
-	shard := int64(rand.IntN(countShards))
-	for i, d := range deltas {
-		tenants[i], actions[i], states[i], shards[i], ns[i] = d.TenantID, d.ActionID, int64(d.State), shard, d.N
-	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO job_counts (tenant_id, action_id, state, shard, n)
+func (*dialect) AddJobCounts(ctx context.Context, q sqlstore.Queryer, deltas []sqlstore.JobCountDelta) error {
+	tenants, actions, states, shards, ns := countArrays(deltas)
+	_, err := q.ExecContext(ctx, `INSERT INTO job_counts (tenant_id, action_id, state, shard, n)
 		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::smallint[], $4::smallint[], $5::bigint[])
 		ON CONFLICT (tenant_id, action_id, state, shard) DO UPDATE SET n = job_counts.n + excluded.n`,
 		tenants, actions, states, shards, ns)
 	return err
+}
+
+// countArrays returns the deltas as the arrays of job_counts' columns,
+// every one on the same random shard.
+func countArrays(deltas []sqlstore.JobCountDelta) (tenants, actions, states, shards, ns []int64) {
+	n := len(deltas)
+	tenants, actions, states, shards, ns = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	shard := int64(rand.IntN(countShards))
+	for i, d := range deltas {
+		tenants[i], actions[i], states[i], shards[i], ns[i] = d.TenantID, d.ActionID, int64(d.State), shard, d.N
+	}
+	return tenants, actions, states, shards, ns
 }
 
 func (*dialect) LeaseJobs(ctx context.Context, tx *sql.Tx, worker string, now, leaseUntil int64, limit int) (*sql.Rows, error) {

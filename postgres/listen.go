@@ -14,10 +14,10 @@ import (
 // Steward process sharing the database.
 const jobsChannel = "steward_jobs"
 
-// AnnounceJobs queues a notification that PostgreSQL delivers to every
-// listening process when tx commits.
-func (*dialect) AnnounceJobs(ctx context.Context, tx *sql.Tx) error {
-	_, err := tx.ExecContext(ctx, `SELECT pg_notify('`+jobsChannel+`', '')`)
+// AnnounceJobs sends a notification, in a statement of its own, that
+// PostgreSQL delivers to every listening process.
+func (*dialect) AnnounceJobs(ctx context.Context, db *sql.DB) error {
+	_, err := db.ExecContext(ctx, `SELECT pg_notify('`+jobsChannel+`', '')`)
 	return err
 }
 

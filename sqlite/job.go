@@ -18,14 +18,19 @@ import (
 func (dialect) Listen(context.Context, *sql.DB, func()) error { return nil }
 
 // AnnounceJobs does nothing: there are no other processes to tell.
-func (dialect) AnnounceJobs(context.Context, *sql.Tx) error { return nil }
+func (dialect) AnnounceJobs(context.Context, *sql.DB) error { return nil }
+
+// OneStatementInsert is false: InsertJobs runs several statements, in the
+// caller's transaction.
+func (dialect) OneStatementInsert() bool { return false }
 
 // AsyncCommit does nothing: the database runs with synchronous=NORMAL
 // under WAL already.
 func (dialect) AsyncCommit(context.Context, *sql.Tx) error { return nil }
 
-// InsertJobs inserts the jobs 1000 rows per statement.
-func (dialect) InsertJobs(ctx context.Context, tx *sql.Tx, now int64, jobs []steward.NewJob) error {
+// InsertJobs inserts the jobs 1000 rows per statement, then adds the
+// deltas.
+func (d dialect) InsertJobs(ctx context.Context, tx sqlstore.Queryer, now int64, jobs []steward.NewJob, deltas []sqlstore.JobCountDelta) error {
 	for len(jobs) > 0 {
 		n := min(len(jobs), 1000)
 		args := make([]any, 0, 6*n)
@@ -40,11 +45,11 @@ func (dialect) InsertJobs(ctx context.Context, tx *sql.Tx, now int64, jobs []ste
 		}
 		jobs = jobs[n:]
 	}
-	return nil
+	return d.AddJobCounts(ctx, tx, deltas)
 }
 
 // AddJobCounts upserts the deltas (all on shard 0) 200 per statement.
-func (dialect) AddJobCounts(ctx context.Context, tx *sql.Tx, deltas []sqlstore.JobCountDelta) error {
+func (dialect) AddJobCounts(ctx context.Context, tx sqlstore.Queryer, deltas []sqlstore.JobCountDelta) error {
 	for len(deltas) > 0 {
 		n := min(len(deltas), 200)
 		args := make([]any, 0, 4*n)

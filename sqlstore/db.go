@@ -32,8 +32,9 @@ type DB struct {
 	Dialect Dialect
 	Clock   steward.Clock
 
-	prepared sync.Map  // query text → *sql.Stmt on the read pool
-	jobs     jobSignal // wakes this process's workers when jobs are enqueued
+	prepared  sync.Map     // query text → *sql.Stmt on the read pool
+	jobs      jobSignal    // wakes this process's workers when jobs are enqueued
+	announcer jobAnnouncer // tells other processes, coalesced
 }
 
 // New wraps pools opened by a dialect package.
@@ -43,6 +44,7 @@ func New(write, read *sql.DB, d Dialect) *DB {
 
 // Close closes prepared statements and both pools.
 func (db *DB) Close() error {
+	db.announcer.wg.Wait()
 	db.prepared.Range(func(_, st any) bool {
 		st.(*sql.Stmt).Close()
 		return true

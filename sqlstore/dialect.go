@@ -60,20 +60,28 @@ type JobDialect interface {
 	// ctx ends; it may return at once when the engine has no other
 	// processes to hear (SQLite).
 	Listen(ctx context.Context, db *sql.DB, notify func()) error
-	// AnnounceJobs makes tx tell other processes, when it commits, that
-	// jobs are ready.
-	AnnounceJobs(ctx context.Context, tx *sql.Tx) error
+	// AnnounceJobs tells other processes now that jobs are ready. It runs
+	// outside any transaction, after the jobs committed, at most once per
+	// announceCooldown however many enqueues there were: a notification
+	// inside each enqueue transaction made every enqueue wait for the
+	// server's cluster-wide notification lock.
+	AnnounceJobs(ctx context.Context, db *sql.DB) error
 	// AsyncCommit lets tx commit without waiting for durability. Used for
 	// leasing and finishing jobs only: a crash loses the last moments of
 	// those and the jobs run again, as at-least-once delivery allows.
 	AsyncCommit(ctx context.Context, tx *sql.Tx) error
 
 	// InsertJobs inserts queued jobs created at now (Micros), with the
-	// default kind and run_at already filled in.
-	InsertJobs(ctx context.Context, tx *sql.Tx, now int64, jobs []steward.NewJob) error
+	// default kind and run_at already filled in, and adds deltas (sorted,
+	// as for AddJobCounts) to job_counts. When OneStatementInsert reports
+	// true it does both in one statement, so q may be the write pool itself
+	// and the insert commits on its own in one round trip.
+	InsertJobs(ctx context.Context, q Queryer, now int64, jobs []steward.NewJob, deltas []JobCountDelta) error
+	// OneStatementInsert reports whether InsertJobs is one statement.
+	OneStatementInsert() bool
 	// AddJobCounts adds each delta to job_counts, in the given order (the
 	// caller sorts them so that concurrent transactions cannot deadlock).
-	AddJobCounts(ctx context.Context, tx *sql.Tx, deltas []JobCountDelta) error
+	AddJobCounts(ctx context.Context, q Queryer, deltas []JobCountDelta) error
 
 	// LeaseJobs moves up to limit queued jobs due at now (oldest first) to
 	// in progress under worker until leaseUntil, skipping rows other

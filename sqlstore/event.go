@@ -34,8 +34,9 @@ func (db *DB) EmitEvents(ctx context.Context, a *steward.Action, payloads []json
 		return nil, nil
 	}
 	var out []*steward.Event
+	enqueued := false
 	err := db.inTxRetry(ctx, func(tx *sql.Tx) error {
-		out = out[:0]
+		out, enqueued = out[:0], false
 		now := db.Clock.Now()
 		for _, p := range payloads {
 			if !json.Valid(p) {
@@ -85,12 +86,15 @@ func (db *DB) EmitEvents(ctx context.Context, a *steward.Action, payloads []json
 				jobs = append(jobs, steward.NewJob{TenantID: a.TenantID, ActionID: r, EventID: e.ID, Kind: steward.JobKindReceive})
 			}
 		}
+		enqueued = true
 		return db.enqueueJobs(ctx, tx, jobs)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("emit events of action %d: %w", a.ID, err)
 	}
-	db.jobs.notify()
+	if enqueued {
+		db.jobsReady()
+	}
 	return out, nil
 }
 

@@ -69,19 +69,58 @@ func (db *DB) EnqueueJobs(ctx context.Context, jobs []steward.NewJob) error {
 			return steward.Errorf(steward.EINVALID, "a job needs a tenant and an action (got tenant %d, action %d)", j.TenantID, j.ActionID)
 		}
 	}
-	err := db.inTxRetry(ctx, func(tx *sql.Tx) error {
-		return db.enqueueJobs(ctx, tx, jobs)
-	})
+	var err error
+	if db.Dialect.OneStatementInsert() {
+		err = db.insertJobsAlone(ctx, jobs)
+	} else {
+		err = db.inTxRetry(ctx, func(tx *sql.Tx) error {
+			return db.enqueueJobs(ctx, tx, jobs)
+		})
+	}
 	if err != nil {
 		return fmt.Errorf("enqueue jobs: %w", err)
 	}
-	db.jobs.notify()
+	db.jobsReady()
 	return nil
 }
 
-// enqueueJobs inserts jobs inside tx; the caller notifies after commit.
+// insertJobsAlone inserts jobs and their counts with one statement that
+// commits on its own: one round trip instead of a transaction's four. It
+// runs again when a deadlock broke it, or when its connection died before
+// the statement was sent (never when the outcome is unknown).
+func (db *DB) insertJobsAlone(ctx context.Context, jobs []steward.NewJob) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		now := Micros(db.Clock.Now())
+		rows, deltas := queuedRows(jobs, now)
+		err = db.Dialect.InsertJobs(ctx, db.Write, now, rows, deltas)
+		if err == nil {
+			return nil
+		}
+		if db.Dialect.NotCommitted(err) && db.Dialect.ConnectionLost(err) && ctx.Err() == nil {
+			if c, cerr := liveConn(ctx, db.Write); cerr == nil {
+				c.Close() // dead pooled connections are gone; try once more
+				err = db.Dialect.InsertJobs(ctx, db.Write, now, rows, deltas)
+			}
+		}
+		if err == nil || !db.Dialect.Transient(err) {
+			return db.Dialect.TranslateError(err)
+		}
+	}
+	return db.Dialect.TranslateError(err)
+}
+
+// enqueueJobs inserts jobs inside tx; the caller calls jobsReady after
+// the commit.
 func (db *DB) enqueueJobs(ctx context.Context, tx *sql.Tx, jobs []steward.NewJob) error {
 	now := Micros(db.Clock.Now())
+	rows, deltas := queuedRows(jobs, now)
+	return db.Dialect.InsertJobs(ctx, tx, now, rows, deltas)
+}
+
+// queuedRows fills in each job's default kind and due time (now) and
+// returns the jobs and the job_counts deltas they make.
+func queuedRows(jobs []steward.NewJob, now int64) ([]steward.NewJob, []JobCountDelta) {
 	rows := make([]steward.NewJob, len(jobs))
 	c := counts{}
 	for i, j := range jobs {
@@ -94,13 +133,7 @@ func (db *DB) enqueueJobs(ctx context.Context, tx *sql.Tx, jobs []steward.NewJob
 		rows[i] = j
 		c.add(j.TenantID, j.ActionID, steward.JobQueued, 1)
 	}
-	if err := db.Dialect.InsertJobs(ctx, tx, now, rows); err != nil {
-		return err
-	}
-	if err := c.apply(ctx, db, tx); err != nil {
-		return err
-	}
-	return db.Dialect.AnnounceJobs(ctx, tx)
+	return rows, c.deltas()
 }
 
 // FetchJobs implements steward.JobQueue.
@@ -247,15 +280,12 @@ func (db *DB) ReleaseJobs(ctx context.Context, worker string, ids []int64) error
 			}
 			rest = rest[n:]
 		}
-		if err := c.apply(ctx, db, tx); err != nil {
-			return err
-		}
-		return db.Dialect.AnnounceJobs(ctx, tx)
+		return c.apply(ctx, db, tx)
 	})
 	if err != nil {
 		return fmt.Errorf("release jobs: %w", err)
 	}
-	db.jobs.notify()
+	db.jobsReady()
 	return nil
 }
 
@@ -279,16 +309,13 @@ func (db *DB) RescueJobs(ctx context.Context, limit int) (int, error) {
 		if moved == 0 {
 			return nil
 		}
-		if err := c.apply(ctx, db, tx); err != nil {
-			return err
-		}
-		return db.Dialect.AnnounceJobs(ctx, tx)
+		return c.apply(ctx, db, tx)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("rescue jobs: %w", err)
 	}
 	if moved > 0 {
-		db.jobs.notify()
+		db.jobsReady()
 	}
 	return moved, nil
 }

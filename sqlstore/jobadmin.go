@@ -168,15 +168,12 @@ func (db *DB) RetryJob(ctx context.Context, tenantID, id int64) (*steward.Job, e
 		}
 		c := counts{}
 		c.move(j.TenantID, j.ActionID, j.State, steward.JobQueued, 1)
-		if err := c.apply(ctx, db, tx); err != nil {
-			return err
-		}
-		return db.Dialect.AnnounceJobs(ctx, tx)
+		return c.apply(ctx, db, tx)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("retry job %d: %w", id, err)
 	}
-	db.jobs.notify()
+	db.jobsReady()
 	return db.FindJobByID(ctx, tenantID, id)
 }
 
@@ -210,10 +207,7 @@ func (db *DB) RetryDeadJobs(ctx context.Context, tenantID, actionID int64) (int6
 			if err := rows.Err(); err != nil || n == 0 {
 				return err
 			}
-			if err := c.apply(ctx, db, tx); err != nil {
-				return err
-			}
-			return db.Dialect.AnnounceJobs(ctx, tx)
+			return c.apply(ctx, db, tx)
 		})
 		after = last
 		if err != nil {
@@ -222,7 +216,7 @@ func (db *DB) RetryDeadJobs(ctx context.Context, tenantID, actionID int64) (int6
 		total += int64(n)
 		if n == 0 {
 			if total > 0 {
-				db.jobs.notify()
+				db.jobsReady()
 			}
 			return total, nil
 		}

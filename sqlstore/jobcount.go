@@ -38,6 +38,15 @@ func (c counts) move(tenant, action int64, from, to steward.JobState, n int64) {
 // that tenant-wide counts read a few rows however many actions the tenant
 // has.
 func (c counts) apply(ctx context.Context, db *DB, tx *sql.Tx) error {
+	deltas := c.deltas()
+	if len(deltas) == 0 {
+		return nil
+	}
+	return db.Dialect.AddJobCounts(ctx, tx, deltas)
+}
+
+// deltas returns the changes, with the tenants' totals, sorted by key.
+func (c counts) deltas() []JobCountDelta {
 	all := counts{}
 	for k, d := range c {
 		all[k] += d
@@ -49,9 +58,6 @@ func (c counts) apply(ctx context.Context, db *DB, tx *sql.Tx) error {
 			deltas = append(deltas, JobCountDelta{TenantID: k.tenant, ActionID: k.action, State: k.state, N: d})
 		}
 	}
-	if len(deltas) == 0 {
-		return nil
-	}
 	sort.Slice(deltas, func(i, j int) bool {
 		a, b := deltas[i], deltas[j]
 		if a.TenantID != b.TenantID {
@@ -62,7 +68,7 @@ func (c counts) apply(ctx context.Context, db *DB, tx *sql.Tx) error {
 		}
 		return a.State < b.State
 	})
-	return db.Dialect.AddJobCounts(ctx, tx, deltas)
+	return deltas
 }
 
 // countRows adds d to the count of state for every (tenant_id, action_id)
