@@ -94,7 +94,11 @@ func (r *Runner) Run(ctx context.Context, job *steward.Job) error {
 		}
 		payloads = append(payloads, b)
 	}
-	_, err = r.Events.EmitEvents(ctx, a, payloads)
+	if je, ok := r.Events.(steward.JobEventEmitter); ok {
+		_, err = je.EmitJobEvents(ctx, a, payloads)
+	} else {
+		_, err = r.Events.EmitEvents(ctx, a, payloads)
+	}
 	return err
 }
 

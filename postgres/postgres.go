@@ -33,11 +33,11 @@ var migrations embed.FS
 // enqueues can hold every connection of the write pool, and admin and API
 // reads (job_stats, lists, authentication) must not wait behind them.
 func Open(ctx context.Context, url string) (*sqlstore.DB, error) {
-	write, err := openPool(ctx, url, 32)
+	write, err := openPool(ctx, url, 24)
 	if err != nil {
 		return nil, err
 	}
-	read, err := openPool(ctx, url, 16)
+	read, err := openPool(ctx, url, 8)
 	if err != nil {
 		write.Close()
 		return nil, err

@@ -30,6 +30,16 @@ func scanEvent(s scanner) (*steward.Event, error) {
 // the action's events older than its keep_events_for, so retention costs
 // a little on every emit instead of a sweep over the table.
 func (db *DB) EmitEvents(ctx context.Context, a *steward.Action, payloads []json.RawMessage) ([]*steward.Event, error) {
+	return db.emitEvents(ctx, a, payloads, false)
+}
+
+// EmitJobEvents implements steward.JobEventEmitter: EmitEvents in a
+// transaction that commits without waiting for durability.
+func (db *DB) EmitJobEvents(ctx context.Context, a *steward.Action, payloads []json.RawMessage) ([]*steward.Event, error) {
+	return db.emitEvents(ctx, a, payloads, true)
+}
+
+func (db *DB) emitEvents(ctx context.Context, a *steward.Action, payloads []json.RawMessage, async bool) ([]*steward.Event, error) {
 	if len(payloads) == 0 {
 		return nil, nil
 	}
@@ -37,6 +47,11 @@ func (db *DB) EmitEvents(ctx context.Context, a *steward.Action, payloads []json
 	enqueued := false
 	err := db.inTxRetry(ctx, func(tx *sql.Tx) error {
 		out, enqueued = out[:0], false
+		if async {
+			if err := db.Dialect.AsyncCommit(ctx, tx); err != nil {
+				return err
+			}
+		}
 		now := db.Clock.Now()
 		for _, p := range payloads {
 			if !json.Valid(p) {
