@@ -37,6 +37,31 @@ func countState(t *testing.T, db *sqlstore.DB, tenant, action int64, state stewa
 	return n
 }
 
+// newTenant creates a tenant (with its default story) and returns its id.
+func newTenant(t *testing.T, db *sqlstore.DB, name string) int64 {
+	t.Helper()
+	tn := &steward.Tenant{Name: name}
+	if err := db.CreateTenant(context.Background(), tn); err != nil {
+		t.Fatal(err)
+	}
+	return tn.ID
+}
+
+// newAction creates an action in the tenant's default story.
+func newAction(t *testing.T, db *sqlstore.DB, tenantID int64, name string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	stories, _, err := db.FindStories(ctx, tenantID, steward.PageRequest{Page: 1, PerPage: 1})
+	if err != nil || len(stories) == 0 {
+		t.Fatalf("no default story: %v", err)
+	}
+	a := &steward.Action{TenantID: tenantID, StoryID: stories[0].ID, Type: steward.ActionWebhook, Name: name, Options: map[string]any{}}
+	if err := db.CreateAction(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	return a.ID
+}
+
 func TestRetryScheduleAndDeath(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
@@ -243,7 +268,9 @@ func TestPerActionDeleteTouchesOnlyThatActionAndTenant(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
 		type key struct{ tenant, action int64 }
-		groups := []key{{1, 11}, {1, 12}, {2, 21}}
+		t1, t2 := newTenant(t, db, "one"), newTenant(t, db, "two")
+		a11, a12, a21 := newAction(t, db, t1, "a11"), newAction(t, db, t1, "a12"), newAction(t, db, t2, "a21")
+		groups := []key{{t1, a11}, {t1, a12}, {t2, a21}}
 		var jobs []steward.NewJob
 		for _, g := range groups {
 			for i := 0; i < 30; i++ {
@@ -283,18 +310,18 @@ func TestPerActionDeleteTouchesOnlyThatActionAndTenant(t *testing.T) {
 				before[g][st] = countState(t, db, g.tenant, g.action, st)
 			}
 		}
-		// Tenant 2 naming tenant 1's action deletes nothing.
-		if n, err := db.DeleteJobs(ctx, 2, steward.JobRetry, 11); err != nil || n != 0 {
-			t.Fatalf("cross-tenant delete removed %d jobs (%v)", n, err)
+		// Tenant 2 naming tenant 1's action deletes nothing: not found.
+		if n, err := db.DeleteJobs(ctx, t2, steward.JobRetry, a11); steward.ErrorCode(err) != steward.ENOTFOUND || n != 0 {
+			t.Fatalf("cross-tenant delete removed %d jobs (%v), want ENOTFOUND", n, err)
 		}
-		n, err := db.DeleteJobs(ctx, 1, steward.JobRetry, 11)
-		if err != nil || n != before[key{1, 11}][steward.JobRetry] || n == 0 {
-			t.Fatalf("deleted %d (%v), want %d", n, err, before[key{1, 11}][steward.JobRetry])
+		n, err := db.DeleteJobs(ctx, t1, steward.JobRetry, a11)
+		if err != nil || n != before[key{t1, a11}][steward.JobRetry] || n == 0 {
+			t.Fatalf("deleted %d (%v), want %d", n, err, before[key{t1, a11}][steward.JobRetry])
 		}
 		for _, g := range groups {
 			for st, was := range before[g] {
 				want := was
-				if g == (key{1, 11}) && st == steward.JobRetry {
+				if g == (key{t1, a11}) && st == steward.JobRetry {
 					want = 0
 				}
 				if got := countState(t, db, g.tenant, g.action, st); got != want {
@@ -310,7 +337,7 @@ func TestPerActionDeleteTouchesOnlyThatActionAndTenant(t *testing.T) {
 				}
 			}
 		}
-		if _, err := db.DeleteJobs(ctx, 1, steward.JobInProgress, 0); steward.ErrorCode(err) != steward.EINVALID {
+		if _, err := db.DeleteJobs(ctx, t1, steward.JobInProgress, 0); steward.ErrorCode(err) != steward.EINVALID {
 			t.Errorf("deleting in-progress jobs: %v, want EINVALID", err)
 		}
 	})

@@ -31,8 +31,8 @@ func fillAPIKeyTimes(k *steward.APIKey, dest []any) {
 // CreateAPIKey implements steward.APIKeyService.
 func (db *DB) CreateAPIKey(ctx context.Context, k *steward.APIKey) error {
 	k.CreatedAt = db.Clock.Now()
-	err := db.Write.QueryRowContext(ctx, db.Q(`INSERT INTO api_keys (tenant_id, user_id, name, prefix, hash, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+	err := db.writeRow(ctx, `INSERT INTO api_keys (tenant_id, user_id, name, prefix, hash, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		k.TenantID, k.UserID, k.Name, k.Prefix, k.Hash, Micros(k.CreatedAt), MicrosPtr(k.ExpiresAt)).Scan(&k.ID)
 	if err != nil {
 		return fmt.Errorf("create api key: %w", db.Dialect.TranslateError(err))

@@ -234,7 +234,7 @@ func (db *DB) ExtendLeases(ctx context.Context, worker string, ids []int64, unti
 	for rest := ids; len(rest) > 0; {
 		n := min(len(rest), idBatch)
 		got, err := db.extendLeases(ctx, worker, rest[:n], Micros(until))
-		if err != nil && db.retryWrite(ctx, err) {
+		if err != nil && db.retryWrite(ctx, err, db.Dialect.ConnectionLost) {
 			got, err = db.extendLeases(ctx, worker, rest[:n], Micros(until))
 		}
 		if err != nil {

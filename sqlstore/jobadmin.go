@@ -93,6 +93,9 @@ func (db *DB) DeleteJobs(ctx context.Context, tenantID int64, state steward.JobS
 		err := db.inTxRetry(ctx, func(tx *sql.Tx) error {
 			c := counts{}
 			if actionID != 0 {
+				if err := db.checkAction(ctx, tx, tenantID, actionID); err != nil {
+					return err
+				}
 				// One action: every deleted row has the same counter, so the
 				// rows need not come back to be counted.
 				affected, err := db.Dialect.DeleteJobBatchCount(ctx, tx, where, args, jobBatch)
@@ -117,6 +120,20 @@ func (db *DB) DeleteJobs(ctx context.Context, tenantID int64, state steward.JobS
 			return total, nil
 		}
 	}
+}
+
+// checkAction returns ENOTFOUND unless the tenant has the action. It runs
+// inside the transaction that changes the action's jobs, so that the
+// change and the ownership check see the same database.
+func (db *DB) checkAction(ctx context.Context, tx *sql.Tx, tenantID, actionID int64) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, db.Q(`SELECT COUNT(*) FROM actions WHERE id = ? AND tenant_id = ?`), actionID, tenantID).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return notFound("action")
+	}
+	return nil
 }
 
 // lockJob reads one of the tenant's jobs inside tx, locking it, and
@@ -188,6 +205,11 @@ func (db *DB) RetryDeadJobs(ctx context.Context, tenantID, actionID int64) (int6
 		var n int
 		var last int64
 		err := db.inTxRetry(ctx, func(tx *sql.Tx) error {
+			if actionID != 0 {
+				if err := db.checkAction(ctx, tx, tenantID, actionID); err != nil {
+					return err
+				}
+			}
 			c := counts{}
 			rows, err := db.Dialect.RequeueDeadJobs(ctx, tx, where, args, after, Micros(db.Clock.Now()), jobBatch)
 			if err != nil {

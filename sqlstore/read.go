@@ -9,26 +9,39 @@ import (
 // connection died runs once more, after dead connections have been
 // cleared from the pool: reading again is always safe.
 
-// row is a one-row read that runs when scanned, as *sql.Row would.
+// row is a one-row query that runs when scanned, as *sql.Row would: a
+// read on the read pool, or a single-statement write (INSERT … RETURNING)
+// on the write pool.
 type row struct {
 	db       *DB
 	ctx      context.Context
 	query    string
 	args     []any
 	prepared bool
+	write    bool
 }
 
 // Scan runs the query and scans its first row into dest; it returns
 // sql.ErrNoRows when there is none.
 func (r *row) Scan(dest ...any) error {
 	err := r.run(dest)
-	if err == nil || !r.db.retryRead(r.ctx, err) {
+	if err == nil {
+		return nil
+	}
+	if r.write {
+		if !r.db.retryWrite(r.ctx, err, r.db.Dialect.NotCommitted) {
+			return err
+		}
+	} else if !r.db.retryRead(r.ctx, err) {
 		return err
 	}
 	return r.run(dest)
 }
 
 func (r *row) run(dest []any) error {
+	if r.write {
+		return r.db.Write.QueryRowContext(r.ctx, r.db.Q(r.query), r.args...).Scan(dest...)
+	}
 	if r.prepared {
 		if st, err := r.db.readStmt(r.ctx, r.query); err == nil {
 			return st.QueryRowContext(r.ctx, r.args...).Scan(dest...)

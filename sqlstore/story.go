@@ -49,18 +49,24 @@ func validateStory(name string, description string) error {
 
 // CreateStory implements steward.StoryService.
 func (db *DB) CreateStory(ctx context.Context, s *steward.Story) error {
-	return db.createStory(ctx, db.Write, s)
+	return db.createStory(ctx, nil, s)
 }
 
-func (db *DB) createStory(ctx context.Context, q Queryer, s *steward.Story) error {
+// createStory inserts s inside tx, or on its own when tx is nil.
+func (db *DB) createStory(ctx context.Context, tx *sql.Tx, s *steward.Story) error {
 	s.Name = strings.TrimSpace(s.Name)
 	if err := validateStory(s.Name, s.Description); err != nil {
 		return err
 	}
 	now := db.Clock.Now()
 	s.CreatedAt, s.UpdatedAt, s.GUID = now, now, newGUID()
-	err := q.QueryRowContext(ctx, db.Q(`INSERT INTO stories (tenant_id, guid, name, description, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`), s.TenantID, s.GUID, s.Name, s.Description, Micros(now), Micros(now)).Scan(&s.ID)
+	const insert = `INSERT INTO stories (tenant_id, guid, name, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`
+	args := []any{s.TenantID, s.GUID, s.Name, s.Description, Micros(now), Micros(now)}
+	var r scanner = db.writeRow(ctx, insert, args...)
+	if tx != nil {
+		r = tx.QueryRowContext(ctx, db.Q(insert), args...)
+	}
+	err := r.Scan(&s.ID)
 	if err != nil {
 		return fmt.Errorf("create story: %w", db.Dialect.TranslateError(err))
 	}

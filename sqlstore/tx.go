@@ -65,11 +65,22 @@ func (db *DB) inTxRetry(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return err
 }
 
-// Exec runs a write statement outside a transaction. It is not retried
-// when its connection dies: the statement may have been applied.
+// Exec runs a write statement outside a transaction. When its connection
+// died before the statement was applied (the dialect's NotCommitted: a
+// statement outside a transaction commits as it completes) it runs once
+// more; when the outcome is unknown it is not retried.
 func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	res, err := db.Write.ExecContext(ctx, db.Q(query), args...)
+	if err != nil && db.retryWrite(ctx, err, db.Dialect.NotCommitted) {
+		res, err = db.Write.ExecContext(ctx, db.Q(query), args...)
+	}
 	return res, db.Dialect.TranslateError(err)
+}
+
+// writeRow runs a single-statement write returning one row (INSERT …
+// RETURNING) outside a transaction when scanned, once more as Exec does.
+func (db *DB) writeRow(ctx context.Context, query string, args ...any) *row {
+	return &row{db: db, ctx: ctx, query: query, args: args, write: true}
 }
 
 // liveConn returns a connection of pool that has just answered a ping.
@@ -94,11 +105,11 @@ func liveConn(ctx context.Context, pool *sql.DB) (*sql.Conn, error) {
 	return nil, fmt.Errorf("no live database connection: %w", err)
 }
 
-// retryWrite reports whether an idempotent write outside a transaction
-// that failed with err should run again, after clearing dead connections
+// retryWrite reports whether a write outside a transaction that failed
+// with err should run again, as safe says, after clearing dead connections
 // from the write pool.
-func (db *DB) retryWrite(ctx context.Context, err error) bool {
-	if ctx.Err() != nil || !db.Dialect.ConnectionLost(err) {
+func (db *DB) retryWrite(ctx context.Context, err error, safe func(error) bool) bool {
+	if ctx.Err() != nil || !safe(err) {
 		return false
 	}
 	c, cerr := liveConn(ctx, db.Write)
