@@ -54,6 +54,10 @@ type Config struct {
 	// PollInterval is how often an idle engine looks for due jobs without
 	// having been woken.
 	PollInterval time.Duration
+	// FetchCooldown is the least time between an idle engine's wake-up and
+	// its previous fetch, so that a stream of single enqueues is leased in
+	// small batches rather than one transaction per job.
+	FetchCooldown time.Duration
 	// ShutdownTimeout is how long running jobs may finish after Run's
 	// context ends before their leases are released.
 	ShutdownTimeout time.Duration
@@ -76,6 +80,7 @@ func DefaultConfig() Config {
 		DeadMax:         10_000,
 		DeadMaxAge:      180 * 24 * time.Hour,
 		PollInterval:    time.Second,
+		FetchCooldown:   2 * time.Millisecond,
 		ShutdownTimeout: 30 * time.Second,
 	}
 }

@@ -194,9 +194,14 @@ func (e *Engine) idle(ctx context.Context, wake <-chan struct{}) {
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
+	started := time.Now()
 	select {
 	case <-ctx.Done():
 	case <-wake:
+		// Let a few more enqueues arrive before the next fetch.
+		if rest := e.cfg.FetchCooldown - time.Since(started); rest > 0 {
+			sleep(ctx, rest)
+		}
 	case <-e.retried:
 	case <-t.C:
 		if _, err := e.q.RescueJobs(ctx, 1000); err != nil && ctx.Err() == nil {
