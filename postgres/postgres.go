@@ -37,7 +37,7 @@ func Open(ctx context.Context, url string) (*sqlstore.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	read, err := openPool(ctx, url, 8)
+	read, err := openPool(ctx, url, 16)
 	if err != nil {
 		write.Close()
 		return nil, err

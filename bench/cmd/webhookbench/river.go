@@ -72,7 +72,9 @@ func startRiver[TTx any](ctx context.Context, name string, d riverdriver.Driver[
 		closeDB()
 		return nil, fmt.Errorf("%s: migrate: %w", name, err)
 	}
-	client := newClient()
+	// The same client Steward's HTTP Request action uses when it is given
+	// none: Go's default transport (two idle connections kept per host).
+	client := &http.Client{Timeout: 120 * time.Second}
 	ws := river.NewWorkers()
 	river.AddWorker(ws, river.WorkFunc(func(ctx context.Context, j *river.Job[hookArgs]) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, sinkURL+"/sink/"+j.Args.Phase+"/"+j.Args.T, nil)
