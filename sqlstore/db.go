@@ -35,6 +35,8 @@ type DB struct {
 	prepared  sync.Map     // query text → *sql.Stmt on the read pool
 	jobs      jobSignal    // wakes this process's workers when jobs are enqueued
 	announcer jobAnnouncer // tells other processes, coalesced
+
+	eventStamps eventStamps // last_event_at writes of this process
 }
 
 // New wraps pools opened by a dialect package.

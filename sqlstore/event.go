@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/steward-dev/steward"
@@ -65,10 +66,15 @@ func (db *DB) emitEvents(ctx context.Context, a *steward.Action, payloads []json
 			out = append(out, e)
 		}
 		// last_event_at moves at most once a second, so that a busy
-		// action's row does not serialise every emit.
-		if _, err := tx.ExecContext(ctx, db.Q(`UPDATE actions SET last_event_at = ? WHERE id = ? AND tenant_id = ?
-			AND (last_event_at IS NULL OR last_event_at < ?)`), Micros(now), a.ID, a.TenantID, Micros(now.Add(-time.Second))); err != nil {
-			return err
+		// action's row does not serialise every emit: this process skips
+		// the statement while its own last write is under a second old,
+		// since other emits would wait on the row lock the write holds
+		// until its transaction commits.
+		if db.eventStamps.due(a.ID, now) {
+			if _, err := tx.ExecContext(ctx, db.Q(`UPDATE actions SET last_event_at = ? WHERE id = ? AND tenant_id = ?
+				AND (last_event_at IS NULL OR last_event_at < ?)`), Micros(now), a.ID, a.TenantID, Micros(now.Add(-time.Second))); err != nil {
+				return err
+			}
 		}
 		if a.KeepEventsFor > 0 {
 			cutoff := now.Add(-time.Duration(a.KeepEventsFor) * time.Second)
@@ -170,4 +176,26 @@ func (db *DB) DeleteActionEvents(ctx context.Context, tenantID, actionID int64) 
 			return total, nil
 		}
 	}
+}
+
+// eventStamps remembers when this process last wrote each action's
+// last_event_at. The zero value is ready.
+type eventStamps struct {
+	mu   sync.Mutex
+	last map[int64]time.Time
+}
+
+// due reports whether action's last_event_at should be written at now,
+// and if so records now as its last write.
+func (s *eventStamps) due(action int64, now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t, ok := s.last[action]; ok && now.Sub(t) < time.Second && !now.Before(t) {
+		return false
+	}
+	if s.last == nil || len(s.last) >= 100_000 {
+		s.last = map[int64]time.Time{}
+	}
+	s.last[action] = now
+	return true
 }
