@@ -219,14 +219,6 @@ func (db *DB) FinishJobs(ctx context.Context, worker string, done []int64, faile
 	return nil
 }
 
-// truncate shortens s to at most n bytes.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
-}
-
 // ExtendLeases implements steward.JobQueue. Renewing a lease is
 // idempotent, so a batch whose connection died is renewed once more.
 func (db *DB) ExtendLeases(ctx context.Context, worker string, ids []int64, until time.Time) ([]int64, error) {
