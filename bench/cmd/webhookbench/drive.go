@@ -81,7 +81,7 @@ func percentile(d []time.Duration, p float64) time.Duration {
 // atRate posts rate events/s for d, open loop: each POST in its own
 // goroutine (at most 1,024 at once) so a slow answer does not lower the
 // offered rate. It returns accepted and failed counts and POST times.
-func atRate(ctx context.Context, p *poster, rate int, d time.Duration) (accepted, failed int, first error, posts []time.Duration) {
+func atRate(ctx context.Context, p *poster, rate int, d time.Duration) (st postStats) {
 	tick := time.NewTicker(time.Second / time.Duration(rate))
 	defer tick.Stop()
 	sem := make(chan struct{}, 1024)
@@ -91,7 +91,8 @@ func atRate(ctx context.Context, p *poster, rate int, d time.Duration) (accepted
 		select {
 		case <-ctx.Done():
 			wg.Wait()
-			return accepted, failed, ctx.Err(), posts
+			st.first = ctx.Err()
+			return st
 		case <-tick.C:
 		}
 		sem <- struct{}{}
@@ -103,23 +104,23 @@ func atRate(ctx context.Context, p *poster, rate int, d time.Duration) (accepted
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				failed++
-				if first == nil {
-					first = err
+				st.failed++
+				if st.first == nil {
+					st.first = err
 				}
 				return
 			}
-			accepted++
-			posts = append(posts, el)
+			st.accepted++
+			st.posts = append(st.posts, el)
 		})
 	}
 	wg.Wait()
-	return accepted, failed, first, posts
+	return st
 }
 
 // closedLoop keeps conc POSTs in flight for d (each poster sends its next
 // event when the previous is answered): the saturation rate.
-func closedLoop(ctx context.Context, p *poster, conc int, d time.Duration) (accepted, failed int, first error, posts []time.Duration) {
+func closedLoop(ctx context.Context, p *poster, conc int, d time.Duration) (st postStats) {
 	var ok, bad atomic.Int64
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -132,8 +133,8 @@ func closedLoop(ctx context.Context, p *poster, conc int, d time.Duration) (acce
 				if err := p.post(ctx); err != nil {
 					bad.Add(1)
 					mu.Lock()
-					if first == nil {
-						first = err
+					if st.first == nil {
+						st.first = err
 					}
 					mu.Unlock()
 					continue
@@ -142,10 +143,19 @@ func closedLoop(ctx context.Context, p *poster, conc int, d time.Duration) (acce
 				mine = append(mine, time.Since(start))
 			}
 			mu.Lock()
-			posts = append(posts, mine...)
+			st.posts = append(st.posts, mine...)
 			mu.Unlock()
 		})
 	}
 	wg.Wait()
-	return int(ok.Load()), int(bad.Load()), first, posts
+	st.accepted, st.failed = int(ok.Load()), int(bad.Load())
+	return st
+}
+
+// postStats is what a run of POSTs did: how many were accepted and
+// failed, the first failure, and each accepted POST's round trip.
+type postStats struct {
+	accepted, failed int
+	first            error
+	posts            []time.Duration
 }

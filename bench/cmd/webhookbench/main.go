@@ -169,12 +169,14 @@ func runPhase(ctx context.Context, t target, sk *sink, phase string, rate int, d
 	p := &poster{client: newClient(), url: t.WebhookURL(), phase: phase}
 	res := phaseResult{target: t.Name(), phase: phase, rate: rate}
 	start := time.Now()
-	var posts []time.Duration
+	var st postStats
 	if rate > 0 {
-		res.accepted, res.failed, res.firstErr, posts = atRate(ctx, p, rate, d)
+		st = atRate(ctx, p, rate, d)
 	} else {
-		res.accepted, res.failed, res.firstErr, posts = closedLoop(ctx, p, conc, d)
+		st = closedLoop(ctx, p, conc, d)
 	}
+	res.accepted, res.failed, res.firstErr = st.accepted, st.failed, st.first
+	posts := st.posts
 	res.postTime = time.Since(start)
 	lat, last, err := sk.wait(res.accepted, 60*time.Second)
 	res.latencies, res.undelivered = lat, res.accepted-len(lat)
