@@ -82,6 +82,8 @@ type Services struct {
 	Invitations steward.InvitationService
 	Outbox      steward.OutboxService
 	Templates   steward.TemplateService
+	// EgressRules are tenants' action egress control rules.
+	EgressRules steward.EgressRuleService
 	// Organisations and TykUsers serve the Tyk-compatible API.
 	Organisations steward.OrganisationService
 	TykUsers      steward.TykUserService
@@ -115,6 +117,7 @@ type Store interface {
 	steward.InvitationService
 	steward.OutboxService
 	steward.TemplateService
+	steward.EgressRuleService
 	steward.OrganisationService
 	steward.TykUserService
 	steward.StoryService
@@ -132,6 +135,7 @@ func StoreServices(db Store) Services {
 	return Services{
 		Tenants: db, Users: db, APIKeys: db, Sessions: db, Invitations: db, Outbox: db,
 		Templates:     db,
+		EgressRules:   db,
 		Organisations: db, TykUsers: db,
 		Stories: db, Actions: db, Events: db, Jobs: db, Queue: db,
 		IPAccessRules: db, AuthThrottle: db,

@@ -64,6 +64,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 		return err
 	}
 	qcfg.Workers, qcfg.Log, qcfg.Clock, qcfg.Metrics = cfg.Workers, log, db.Clock, svc.Metrics
+	safety, err := readTenantSafety()
+	if err != nil {
+		return err
+	}
 
 	hcfg := httpapi.DefaultConfig()
 	hcfg.BaseURL, hcfg.AdminSecret = cfg.BaseURL, cfg.AdminSecret
@@ -86,6 +90,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 	if err != nil {
 		return err
 	}
+	runner, err := newRunner(db, safety, ln.Addr(), log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -105,7 +114,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 	wg.Go(func() { api.RunAuthThrottle(bg, 2*time.Second) })
 	// Job workers stop after the HTTP server, so that requests in flight
 	// can still enqueue; --workers 0 serves the API only.
-	stopEngine := startEngine(ctx, db, qcfg, log)
+	stopEngine := startEngine(ctx, db, runner, qcfg, log)
 	defer stopEngine()
 
 	errc := make(chan error, 1)
@@ -142,13 +151,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 // startEngine runs the job engine with cfg.Workers workers (none when 0)
 // and returns a function that shuts it down gracefully and waits; calling
 // it again does nothing.
-func startEngine(ctx context.Context, db *sqlstore.DB, cfg queue.Config, log *slog.Logger) func() {
+func startEngine(ctx context.Context, db *sqlstore.DB, runner *action.Runner, cfg queue.Config, log *slog.Logger) func() {
 	if cfg.Workers <= 0 {
 		return func() {}
 	}
 	engCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
-	runner := &action.Runner{Actions: db, Events: db, Outbox: db, Log: log}
 	engine := queue.New(db, runner.Run, cfg)
 	go func() {
 		defer close(done)
