@@ -31,9 +31,13 @@ func fillAPIKeyTimes(k *steward.APIKey, dest []any) {
 // CreateAPIKey implements steward.APIKeyService.
 func (db *DB) CreateAPIKey(ctx context.Context, k *steward.APIKey) error {
 	k.CreatedAt = db.Clock.Now()
-	err := db.Write.QueryRowContext(ctx, db.Q(`INSERT INTO api_keys (tenant_id, user_id, name, prefix, hash, created_at, expires_at)
+	err := db.InTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, db.Q(`INSERT INTO api_keys (tenant_id, user_id, name, prefix, hash, created_at, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-		k.TenantID, k.UserID, k.Name, k.Prefix, k.Hash, Micros(k.CreatedAt), MicrosPtr(k.ExpiresAt)).Scan(&k.ID)
+			k.TenantID, k.UserID, k.Name, k.Prefix, k.Hash, Micros(k.CreatedAt), MicrosPtr(k.ExpiresAt)).Scan(&k.ID)
+		steward.AuditOutput(ctx, "api_key_id", k.ID)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("create api key: %w", db.Dialect.TranslateError(err))
 	}

@@ -156,7 +156,7 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		_ = tx.Rollback()
 		return db.Dialect.TranslateError(err)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(ctx, tx); err != nil { // writes the request's audit record first (audit.go)
 		return fmt.Errorf("commit: %w", db.Dialect.TranslateError(err))
 	}
 	return nil
@@ -164,6 +164,9 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 
 // Exec runs a write statement outside a transaction.
 func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if auditDue(ctx) {
+		return db.execAudited(ctx, query, args...) // with the request's audit record (audit.go)
+	}
 	res, err := db.Write.ExecContext(ctx, db.Q(query), args...)
 	return res, db.Dialect.TranslateError(err)
 }

@@ -57,8 +57,12 @@ func (db *DB) CreateOrganisation(ctx context.Context, o *steward.Organisation) e
 	}
 	now := db.Clock.Now()
 	o.CreatedAt, o.UpdatedAt = now, now
-	err = db.Write.QueryRowContext(ctx, db.Q(`INSERT INTO tenants (name, tyk_fields, created_at, updated_at)
+	err = db.InTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, db.Q(`INSERT INTO tenants (name, tyk_fields, created_at, updated_at)
 		VALUES (?, ?, ?, ?) RETURNING id`), o.OwnerName, fields, Micros(now), Micros(now)).Scan(&o.ID)
+		steward.AuditTenant(ctx, o.ID)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("create organisation: %w", db.Dialect.TranslateError(err))
 	}
@@ -115,9 +119,10 @@ func (db *DB) ReplaceOrganisation(ctx context.Context, o *steward.Organisation) 
 		return err
 	}
 	o.UpdatedAt = db.Clock.Now()
+	steward.AuditTenant(ctx, o.ID)
 	var created int64
-	err = db.Write.QueryRowContext(ctx, db.Q(`UPDATE tenants SET name = ?, tyk_fields = ?, updated_at = ?
-		WHERE id = ? AND instance = FALSE RETURNING created_at`), o.OwnerName, fields, Micros(o.UpdatedAt), o.ID).Scan(&created)
+	err = db.writeRow(ctx, []any{&created}, `UPDATE tenants SET name = ?, tyk_fields = ?, updated_at = ?
+		WHERE id = ? AND instance = FALSE RETURNING created_at`, o.OwnerName, fields, Micros(o.UpdatedAt), o.ID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return notFound("organisation")
 	} else if err != nil {
@@ -141,6 +146,7 @@ func (db *DB) DeleteOrganisation(ctx context.Context, id int64) error {
 	if exists == 0 {
 		return notFound("organisation")
 	}
+	steward.AuditTenant(ctx, id)
 	for _, st := range []steward.JobState{steward.JobQueued, steward.JobRetry, steward.JobDead} {
 		if _, err := db.DeleteJobs(ctx, id, st, 0); err != nil {
 			return fmt.Errorf("delete organisation %d: %w", id, err)
@@ -171,8 +177,9 @@ func (db *DB) InstanceTenantID(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("find instance tenant: %w", err)
 	}
 	now := Micros(db.Clock.Now())
-	err = db.Write.QueryRowContext(ctx, db.Q(`INSERT INTO tenants (name, instance, created_at, updated_at)
-		VALUES (?, TRUE, ?, ?) RETURNING id`), instanceTenantName, now, now).Scan(&id)
+	// Creating the hidden tenant is not the change a request's audit record describes.
+	err = db.writeRow(steward.WithPendingAudit(ctx, nil), []any{&id}, `INSERT INTO tenants (name, instance, created_at, updated_at)
+		VALUES (?, TRUE, ?, ?) RETURNING id`, instanceTenantName, now, now)
 	if err == nil {
 		return id, nil
 	}

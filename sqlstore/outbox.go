@@ -16,8 +16,8 @@ func (db *DB) EnqueueMail(ctx context.Context, m *steward.MailMessage) error {
 	now := db.Clock.Now()
 	m.CreatedAt, m.NextAttemptAt = now, now
 	tenant := sql.NullInt64{Int64: m.TenantID, Valid: m.TenantID != 0}
-	err := db.Write.QueryRowContext(ctx, db.Q(`INSERT INTO mail_outbox (tenant_id, recipient, subject, body, next_attempt_at, created_at)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`), tenant, m.To, m.Subject, m.Body, Micros(now), Micros(now)).Scan(&m.ID)
+	err := db.writeRow(ctx, []any{&m.ID}, `INSERT INTO mail_outbox (tenant_id, recipient, subject, body, next_attempt_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, tenant, m.To, m.Subject, m.Body, Micros(now), Micros(now))
 	if err != nil {
 		return fmt.Errorf("enqueue mail: %w", db.Dialect.TranslateError(err))
 	}

@@ -28,6 +28,7 @@ func (db *DB) CreateTenant(ctx context.Context, t *steward.Tenant) error {
 		if err != nil {
 			return err
 		}
+		steward.AuditTenant(ctx, t.ID)
 		return db.createStory(ctx, tx, &steward.Story{TenantID: t.ID, Name: steward.DefaultStoryName})
 	})
 	if err != nil {
