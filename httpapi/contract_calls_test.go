@@ -448,8 +448,9 @@ func TestContractResponses(t *testing.T) {
 
 		documented := documentedOperations(t)
 		succeeded := map[string]bool{}
+		audit := newAuditWatch(t, e, e.AdminKey, s.ids["member_key"], s.ids["session"])
 		for _, c := range contractCalls {
-			c.run(t, e, v, s)
+			c.runAudited(t, e, v, s, audit)
 			if op := matchOperation(documented, c.Method, s.fill(c.Path)); op == "" {
 				t.Errorf("%s: %s %s matches no documented operation", c.Name, c.Method, c.Path)
 			} else if c.Status < 300 {

@@ -39,6 +39,8 @@ type Config struct {
 	// MetricsToken, when set, is the bearer token /metrics requires;
 	// empty leaves /metrics open (for scrapers on a private network).
 	MetricsToken string
+	// AuditRetention is how long audit records are kept (0 keeps them forever).
+	AuditRetention time.Duration
 }
 
 // DefaultConfig returns the documented defaults.
@@ -51,6 +53,7 @@ func DefaultConfig() Config {
 		LockoutDuration:    30 * time.Minute,
 		CredentialCacheTTL: 2 * time.Second,
 		LoginRetention:     30 * 24 * time.Hour,
+		AuditRetention:     defaultAuditRetention,
 	}
 }
 
@@ -77,6 +80,9 @@ type Services struct {
 	Metrics *metrics.Registry
 	// Ping checks the database for /readyz.
 	Ping func(ctx context.Context) error
+	// AuditLogs stores the audit log (records of changes are written by
+	// the store itself; see audit.go).
+	AuditLogs steward.AuditLogService
 }
 
 // Store is one database implementing every service the API uses, as
@@ -96,6 +102,7 @@ type Store interface {
 	steward.EventService
 	steward.JobService
 	steward.JobQueue
+	steward.AuditLogService
 	Ping(ctx context.Context) error
 }
 
@@ -106,7 +113,8 @@ func StoreServices(db Store) Services {
 		Templates:     db,
 		Organisations: db, TykUsers: db,
 		Stories: db, Actions: db, Events: db, Jobs: db, Queue: db,
-		Ping: db.Ping,
+		Ping:      db.Ping,
+		AuditLogs: db,
 	}
 }
 
@@ -139,6 +147,7 @@ func NewServer(svc Services, cfg Config, log *slog.Logger, clock steward.Clock) 
 	s.usage = newUsageRecorder()
 	s.creds = newCredentialCache(cfg.CredentialCacheTTL, 100_000)
 	s.mux = newRecordingMux()
+	s.mux.wrap = s.auditRoute
 	s.routes(s.mux)
 	s.handler = s.middleware(s.mux.ServeMux)
 	return s
@@ -184,6 +193,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 func (s *Server) handle(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {
+			s.auditRefusal(r, err)
 			writeError(w, r, s.Log, err)
 		}
 	})
