@@ -44,6 +44,7 @@ type Engine struct {
 
 	jobs    chan *steward.Job
 	results chan result
+	failLog *failureLog
 }
 
 type running struct {
@@ -74,6 +75,7 @@ func New(q steward.JobQueue, h Handler, cfg Config) *Engine {
 		retried:   make(chan struct{}, 1),
 		jobs:      make(chan *steward.Job, cfg.Workers+cfg.Prefetch),
 		results:   make(chan result, cfg.Workers+cfg.Prefetch),
+		failLog:   newFailureLog(cfg.Log, cfg.Clock, cfg.FailureLogInterval),
 	}
 }
 
@@ -267,6 +269,7 @@ func (e *Engine) finish(batch []result) {
 	now := e.cfg.Clock.Now()
 	var done []int64
 	var failed []steward.JobFailure
+	var failedJobs []*steward.Job
 	dead := false
 	for _, r := range batch {
 		if r.err == nil {
@@ -276,6 +279,7 @@ func (e *Engine) finish(batch []result) {
 		f := e.cfg.Failure(r.job, r.err, now)
 		dead = dead || f.Dead
 		failed = append(failed, f)
+		failedJobs = append(failedJobs, r.job)
 	}
 	delay := 50 * time.Millisecond
 	for attempt := 0; ; attempt++ {
@@ -294,6 +298,9 @@ func (e *Engine) finish(batch []result) {
 		delay = min(2*delay, 5*time.Second)
 	}
 	e.forget(batch)
+	for i, f := range failed {
+		e.failLog.record(failedJobs[i], f)
+	}
 	if len(failed) > 0 {
 		select {
 		case e.retried <- struct{}{}:
