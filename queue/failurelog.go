@@ -76,7 +76,7 @@ func (l *failureLog) record(j *steward.Job, f steward.JobFailure) {
 		msg = "job died: out of retries"
 	}
 	attrs := []slog.Attr{
-		slog.Int64("tenant_id", j.TenantID), slog.Int64("action_id", j.ActionID), slog.String("action", j.Kind),
+		slog.Int64("tenant_id", j.TenantID), slog.Int64("action_id", j.ActionID), slog.String("kind", j.Kind),
 		slog.Int64("job_id", j.ID), slog.Int("attempt", j.RetryCount+1),
 		slog.String("error_class", f.ErrorClass), slog.String("error", truncate(f.ErrorMessage, 1000)),
 	}

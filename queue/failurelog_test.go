@@ -54,7 +54,7 @@ func TestFailureLogIsRateLimitedPerAction(t *testing.T) {
 		t.Fatalf("%d log records, want 4:\n%s", len(recs), buf.String())
 	}
 	first := recs[0]
-	for k, want := range map[string]any{"level": "WARN", "tenant_id": 7.0, "action_id": 1.0, "action": "http_request",
+	for k, want := range map[string]any{"level": "WARN", "tenant_id": 7.0, "action_id": 1.0, "kind": "http_request",
 		"job_id": 0.0, "attempt": 3.0, "error_class": "HTTPError", "error": "503 Service Unavailable"} {
 		if first[k] != want {
 			t.Errorf("%s = %v, want %v", k, first[k], want)
