@@ -377,8 +377,21 @@ func (e *Engine) record(batch []result, failed []steward.JobFailure) {
 	m.Add("steward_jobs_finished_total", outcomes, float64(len(batch)-len(failed)), "outcome", "completed")
 	m.Add("steward_jobs_finished_total", outcomes, float64(len(failed)-dead), "outcome", "retry")
 	m.Add("steward_jobs_finished_total", outcomes, float64(dead), "outcome", "dead")
+	failedByID := make(map[int64]bool, len(failed))
+	for _, f := range failed {
+		failedByID[f.ID] = f.Dead
+	}
 	for _, r := range batch {
 		m.Observe("steward_job_duration_seconds", "How long jobs ran, by kind.", r.dur.Seconds(), "kind", r.job.Kind)
+		outcome := "completed"
+		if dead, ok := failedByID[r.job.ID]; ok {
+			outcome = "retry"
+			if dead {
+				outcome = "dead"
+			}
+		}
+		m.Add("steward_job_outcomes_total", "Jobs finished, by kind (receive: an event reached the action; run: a manual run) and outcome.",
+			1, "kind", r.job.Kind, "outcome", outcome)
 	}
 }
 

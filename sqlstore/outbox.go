@@ -24,6 +24,21 @@ func (db *DB) EnqueueMail(ctx context.Context, m *steward.MailMessage) error {
 	return nil
 }
 
+// OutboxBacklog returns how many messages wait to be sent and when the
+// oldest of them was queued (zero when none waits), for metrics.
+func (db *DB) OutboxBacklog(ctx context.Context) (int64, time.Time, error) {
+	var n int64
+	var oldest sql.NullInt64
+	err := db.Read.QueryRowContext(ctx, `SELECT COUNT(*), MIN(created_at) FROM mail_outbox WHERE sent_at IS NULL`).Scan(&n, &oldest)
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("outbox backlog: %w", err)
+	}
+	if !oldest.Valid {
+		return n, time.Time{}, nil
+	}
+	return n, FromMicros(oldest.Int64), nil
+}
+
 // FindDueMail implements steward.OutboxService.
 func (db *DB) FindDueMail(ctx context.Context, now time.Time, limit int) ([]*steward.MailMessage, error) {
 	rows, err := db.Read.QueryContext(ctx, db.Q(`SELECT id, COALESCE(tenant_id, 0), recipient, subject, body, attempts, last_error,

@@ -49,6 +49,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 	defer db.Close()
 	svc := httpapi.StoreServices(db)
 	svc.Metrics = metrics.NewRegistry()
+	if err := svc.Metrics.Register(newDBCollector(db)); err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
 	if err := firstRun(ctx, svc, stderr, log); err != nil {
 		return err
 	}
