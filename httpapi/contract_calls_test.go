@@ -458,7 +458,7 @@ func TestContractResponses(t *testing.T) {
 		succeeded := map[string]bool{}
 		audit := newAuditWatch(t, e, e.AdminKey, s.ids["member_key"], s.ids["session"])
 		for _, c := range contractCalls {
-			c.runAudited(t, e, v, s, audit)
+			c.run(t, e, v, s, audit)
 			if op := matchOperation(documented, c.Method, s.fill(c.Path)); op == "" {
 				t.Errorf("%s: %s %s matches no documented operation", c.Name, c.Method, c.Path)
 			} else if c.Status < 300 {

@@ -165,12 +165,8 @@ func (s *contractState) fill(str string) string {
 
 // run sends the call, checks its status, and validates the response (and,
 // for successful calls, the request) against the document.
-func (c contractCall) run(t *testing.T, e *env, v validator.Validator, s *contractState) {
-	c.runAudited(t, e, v, s, nil)
-}
-
-// runAudited is run, with the call's audit records checked by w (nil: not checked).
-func (c contractCall) runAudited(t *testing.T, e *env, v validator.Validator, s *contractState, w *auditWatch) {
+// w, when not nil, checks the audit records the call left.
+func (c contractCall) run(t *testing.T, e *env, v validator.Validator, s *contractState, w *auditWatch) {
 	t.Helper()
 	var body []byte
 	switch b := c.Body.(type) {
