@@ -40,6 +40,10 @@ type AuditLogFilter struct {
 	PageRequest
 }
 
+// AuditCountLimit is where counting a filtered audit log stops: listings
+// report at most this many records in total (page past it with before).
+const AuditCountLimit = 10_000
+
 // AuditLogService stores audit records.
 type AuditLogService interface {
 	// CreateAuditLog inserts a record on its own, for events that change
@@ -47,7 +51,7 @@ type AuditLogService interface {
 	// a PendingAudit in their context instead.
 	CreateAuditLog(ctx context.Context, a *AuditLog) error
 	// FindAuditLogs returns one page of a tenant's records, newest first,
-	// and the total.
+	// and the total, counted up to AuditCountLimit.
 	FindAuditLogs(ctx context.Context, f AuditLogFilter) ([]*AuditLog, int, error)
 	// PruneAuditLogs deletes records created before a time, at most batch
 	// rows per transaction, returning how many went.
