@@ -46,7 +46,7 @@ func (s *Server) auditRoute(pattern string, h http.Handler) http.Handler {
 			inputs = auditInputs(r, pattern)
 		}
 		p.Update(func(a *steward.AuditLog) {
-			a.RequestIP, a.UserAgent = clientIP(r), truncate(r.UserAgent(), 512)
+			a.RequestIP, a.UserAgent = clientIP(r), steward.Truncate(r.UserAgent(), 512)
 			a.Inputs = inputs
 		})
 		r = r.WithContext(steward.WithPendingAudit(r.Context(), p))
@@ -97,7 +97,7 @@ func (s *Server) auditRefusal(r *http.Request, err error) {
 			a.Inputs = map[string]any{}
 		}
 		a.Inputs["operation"] = a.OperationName
-		a.Inputs["method"], a.Inputs["path"] = r.Method, truncate(r.URL.Path, 1024)
+		a.Inputs["method"], a.Inputs["path"] = r.Method, steward.Truncate(r.URL.Path, 1024)
 		a.OperationName = opAuthorizationRefusal
 		a.Outputs = map[string]any{"status": http.StatusForbidden, "error": steward.ErrorMessage(err)}
 	})

@@ -78,7 +78,7 @@ func (l *failureLog) record(j *steward.Job, f steward.JobFailure) {
 	attrs := []slog.Attr{
 		slog.Int64("tenant_id", j.TenantID), slog.Int64("action_id", j.ActionID), slog.String("kind", j.Kind),
 		slog.Int64("job_id", j.ID), slog.Int("attempt", j.RetryCount+1),
-		slog.String("error_class", f.ErrorClass), slog.String("error", truncate(f.ErrorMessage, 1000)),
+		slog.String("error_class", f.ErrorClass), slog.String("error", steward.Truncate(f.ErrorMessage, 1000)),
 	}
 	if !f.Dead {
 		attrs = append(attrs, slog.Time("retry_at", f.RunAt))

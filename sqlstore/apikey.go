@@ -30,17 +30,28 @@ func fillAPIKeyTimes(k *steward.APIKey, dest []any) {
 
 // CreateAPIKey implements steward.APIKeyService.
 func (db *DB) CreateAPIKey(ctx context.Context, k *steward.APIKey) error {
-	k.CreatedAt = db.Clock.Now()
-	err := db.InTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, db.Q(`INSERT INTO api_keys (tenant_id, user_id, name, prefix, hash, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-			k.TenantID, k.UserID, k.Name, k.Prefix, k.Hash, Micros(k.CreatedAt), MicrosPtr(k.ExpiresAt)).Scan(&k.ID)
-		steward.AuditOutput(ctx, "api_key_id", k.ID)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("create api key: %w", db.Dialect.TranslateError(err))
+	if err := db.insertAPIKey(ctx, nil, k); err != nil {
+		return db.Dialect.TranslateError(err)
 	}
+	return nil
+}
+
+// insertAPIKey inserts k inside a use case's transaction tx, or on its own
+// when tx is nil.
+func (db *DB) insertAPIKey(ctx context.Context, tx *sql.Tx, k *steward.APIKey) error {
+	k.CreatedAt = db.Clock.Now()
+	if tx == nil {
+		// On its own: in a transaction all the same, so that a request's
+		// audit record is written with it.
+		return db.InTx(ctx, func(tx *sql.Tx) error { return db.insertAPIKey(ctx, tx, k) })
+	}
+	const insert = `INSERT INTO api_keys (tenant_id, user_id, name, prefix, hash, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`
+	args := []any{k.TenantID, k.UserID, k.Name, k.Prefix, k.Hash, Micros(k.CreatedAt), MicrosPtr(k.ExpiresAt)}
+	if err := tx.QueryRowContext(ctx, db.Q(insert), args...).Scan(&k.ID); err != nil {
+		return fmt.Errorf("create api key: %w", err)
+	}
+	steward.AuditOutput(ctx, "api_key_id", k.ID)
 	return nil
 }
 

@@ -87,14 +87,7 @@ func (db *DB) writeRow(ctx context.Context, dest []any, query string, args ...an
 // auditText makes s storable in both databases: valid UTF-8 without NUL,
 // at most n bytes.
 func auditText(s string, n int) string {
-	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n]
+	return steward.Truncate(strings.ReplaceAll(s, "\x00", ""), n)
 }
 
 // auditJSON encodes inputs or outputs; oversized values are replaced by a
