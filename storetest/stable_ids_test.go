@@ -295,7 +295,14 @@ func TestSQLiteStableIDsMigration(t *testing.T) {
 			t.Errorf("%s changed:\nbefore %q\nafter  %q", table, before[table], after[table])
 		}
 	}
-	if got, want := strings.Join(schemaObjects(t, db.Write), "\n"), strings.Join(objectsBefore, "\n"); got != want {
+	// Tables added by later migrations bring indexes of their own.
+	var objectsAfter []string
+	for _, o := range schemaObjects(t, db.Write) {
+		if !strings.HasSuffix(o, " on audit_logs") {
+			objectsAfter = append(objectsAfter, o)
+		}
+	}
+	if got, want := strings.Join(objectsAfter, "\n"), strings.Join(objectsBefore, "\n"); got != want {
 		t.Errorf("indexes and triggers changed:\nbefore\n%s\nafter\n%s", want, got)
 	}
 
