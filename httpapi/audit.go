@@ -46,7 +46,7 @@ func (s *Server) auditRoute(pattern string, h http.Handler) http.Handler {
 			inputs = auditInputs(r, pattern)
 		}
 		p.Update(func(a *steward.AuditLog) {
-			a.RequestIP, a.UserAgent = clientIP(r), steward.Truncate(r.UserAgent(), 512)
+			a.RequestIP, a.UserAgent = s.clientIP(r), steward.Truncate(r.UserAgent(), 512)
 			a.Inputs = inputs
 		})
 		r = r.WithContext(steward.WithPendingAudit(r.Context(), p))

@@ -12,17 +12,31 @@ import (
 
 	"github.com/steward-dev/steward"
 	"github.com/steward-dev/steward/action"
+	"github.com/steward-dev/steward/egress"
 	"github.com/steward-dev/steward/httpapi"
 	"github.com/steward-dev/steward/queue"
 	"golang.org/x/crypto/bcrypt"
 )
 
-// startWorkers runs a job engine over the env's database until the test ends.
+// startWorkers runs a job engine over the env's database until the test
+// ends. The tests' servers listen on loopback, which the default egress
+// policy refuses: these workers' policy opens it.
 func startWorkers(t *testing.T, e *env, maxRetries int) {
+	t.Helper()
+	policy, err := egress.New(egress.Config{Allow: []string{"127.0.0.0/8", "::1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	startRunner(t, e, maxRetries, &action.Runner{Egress: policy})
+}
+
+// startRunner runs a job engine with runner (its stores set to the env's
+// database) until the test ends.
+func startRunner(t *testing.T, e *env, maxRetries int, runner *action.Runner) {
 	t.Helper()
 	cfg := queue.DefaultConfig()
 	cfg.Workers, cfg.MaxRetries, cfg.BackoffScale = 2, maxRetries, 0.001
-	runner := &action.Runner{Actions: e.DB, Events: e.DB, Outbox: e.DB}
+	runner.Actions, runner.Events, runner.Outbox, runner.EgressRules = e.DB, e.DB, e.DB, e.DB
 	eng := queue.New(e.DB, runner.Run, cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/steward-dev/steward"
@@ -44,6 +45,17 @@ type Config struct {
 	MetricsToken string
 	// AuditRetention is how long audit records are kept (0 keeps them forever).
 	AuditRetention time.Duration
+
+	// ---- access control and credential-guessing throttling ----
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed
+	// when they are the connection's peer; empty believes no header.
+	TrustedProxies []netip.Prefix
+	// AuthFailureLimit failed authentications from one client address
+	// within AuthFailureWindow get the address refused with 429 for
+	// AuthBanDuration. 0 disables the throttle.
+	AuthFailureLimit  int
+	AuthFailureWindow time.Duration
+	AuthBanDuration   time.Duration
 }
 
 // DefaultConfig returns the documented defaults.
@@ -58,6 +70,9 @@ func DefaultConfig() Config {
 		PasswordMinLength:  steward.MinPasswordLength,
 		LoginRetention:     30 * 24 * time.Hour,
 		AuditRetention:     defaultAuditRetention,
+		AuthFailureLimit:   20,
+		AuthFailureWindow:  time.Minute,
+		AuthBanDuration:    5 * time.Minute,
 	}
 }
 
@@ -70,6 +85,8 @@ type Services struct {
 	Invitations steward.InvitationService
 	Outbox      steward.OutboxService
 	Templates   steward.TemplateService
+	// EgressRules are tenants' action egress control rules.
+	EgressRules steward.EgressRuleService
 	// Organisations and TykUsers serve the Tyk-compatible API.
 	Organisations steward.OrganisationService
 	TykUsers      steward.TykUserService
@@ -78,6 +95,10 @@ type Services struct {
 	Actions steward.ActionService
 	Events  steward.EventService
 	Jobs    steward.JobService
+	// IPAccessRules are tenants' IP access control rules; AuthThrottle
+	// counts failed authentications per client address (nil: not counted).
+	IPAccessRules steward.IPAccessRuleService
+	AuthThrottle  steward.AuthThrottleService
 	// Queue gives /metrics its queue sizes (nil: none reported).
 	Queue steward.JobQueue
 	// Metrics is shared with the job engine; nil makes a new registry.
@@ -102,6 +123,7 @@ type Store interface {
 	steward.InvitationService
 	steward.OutboxService
 	steward.TemplateService
+	steward.EgressRuleService
 	steward.OrganisationService
 	steward.TykUserService
 	steward.StoryService
@@ -110,6 +132,8 @@ type Store interface {
 	steward.JobService
 	steward.JobQueue
 	steward.AuditLogService
+	steward.IPAccessRuleService
+	steward.AuthThrottleService
 	Ping(ctx context.Context) error
 }
 
@@ -118,10 +142,12 @@ func StoreServices(db Store) Services {
 	return Services{
 		Tenants: db, Users: db, APIKeys: db, Sessions: db, Invitations: db, Outbox: db,
 		Templates:     db,
+		EgressRules:   db,
 		Organisations: db, TykUsers: db,
 		Stories: db, Actions: db, Events: db, Jobs: db, Queue: db,
-		Ping:      db.Ping,
+		IPAccessRules: db, AuthThrottle: db,
 		AuditLogs: db,
+		Ping:      db.Ping,
 	}
 }
 
@@ -132,11 +158,13 @@ type Server struct {
 	Log    *slog.Logger
 	Clock  steward.Clock
 
-	usage   *usageRecorder
-	creds   *credentialCache
-	timing  timingHash
-	mux     *recordingMux
-	handler http.Handler
+	usage    *usageRecorder
+	creds    *credentialCache
+	ipRules  *ipRuleCache
+	throttle *authThrottle
+	timing   timingHash
+	mux      *recordingMux
+	handler  http.Handler
 }
 
 // NewServer builds the API and its routes.
@@ -153,6 +181,8 @@ func NewServer(svc Services, cfg Config, log *slog.Logger, clock steward.Clock) 
 	s := &Server{Services: svc, Config: cfg, Log: log, Clock: clock}
 	s.usage = newUsageRecorder()
 	s.creds = newCredentialCache(cfg.CredentialCacheTTL, 100_000)
+	s.ipRules = newIPRuleCache(cfg.CredentialCacheTTL, 100_000)
+	s.throttle = newAuthThrottle()
 	s.mux = newRecordingMux()
 	s.mux.wrap = s.auditRoute
 	s.routes(s.mux)

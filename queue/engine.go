@@ -28,6 +28,19 @@ type ErrorClasser interface {
 	ErrorClass() string
 }
 
+// Permanent lets an error say that running the job again cannot help (a
+// refused destination, an invalid URL): the job goes to the dead set at
+// once instead of being retried.
+type Permanent interface {
+	Permanent() bool
+}
+
+// IsPermanent reports whether an error in err's chain says it is permanent.
+func IsPermanent(err error) bool {
+	var p Permanent
+	return errors.As(err, &p) && p.Permanent()
+}
+
 // Engine runs jobs from a JobQueue. Create it with New and call Run.
 type Engine struct {
 	q      steward.JobQueue
@@ -327,10 +340,11 @@ func (e *Engine) signalFreed() {
 }
 
 // Failure decides a failed job's fate at now: retry after Backoff, or
-// dead once it has been retried MaxRetries times.
+// dead once it has been retried MaxRetries times or at once when the error
+// is permanent.
 func (c Config) Failure(j *steward.Job, err error, now time.Time) steward.JobFailure {
 	f := steward.JobFailure{ID: j.ID, ErrorClass: errorClass(err), ErrorMessage: err.Error(), RunAt: now}
-	if j.RetryCount >= c.MaxRetries {
+	if j.RetryCount >= c.MaxRetries || IsPermanent(err) {
 		f.Dead = true
 		return f
 	}

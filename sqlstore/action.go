@@ -67,8 +67,15 @@ func (db *DB) checkLinks(ctx context.Context, q Queryer, tenantID, self int64, f
 	return nil
 }
 
-// setLinks replaces one side of the action's links.
+// setLinks replaces one side of the action's links, and refuses the
+// change when the links would then form a loop.
 func (db *DB) setLinks(ctx context.Context, tx *sql.Tx, a *steward.Action, sources, receivers *[]int64) error {
+	linking := sources != nil && len(*sources) > 0 || receivers != nil && len(*receivers) > 0
+	if linking {
+		if err := db.lockLinks(ctx, tx, a.TenantID); err != nil {
+			return err
+		}
+	}
 	if sources != nil {
 		if err := db.checkLinks(ctx, tx, a.TenantID, a.ID, "source_ids", *sources); err != nil {
 			return err
@@ -95,7 +102,14 @@ func (db *DB) setLinks(ctx context.Context, tx *sql.Tx, a *steward.Action, sourc
 			}
 		}
 	}
-	return nil
+	if !linking {
+		return nil
+	}
+	field := "source_ids"
+	if receivers != nil && len(*receivers) > 0 {
+		field = "receiver_ids"
+	}
+	return db.checkLoop(ctx, tx, a.TenantID, a.ID, field)
 }
 
 func dedupe(ids []int64) []int64 {

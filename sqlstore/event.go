@@ -13,13 +13,13 @@ import (
 
 var _ steward.EventService = (*DB)(nil)
 
-const eventColumns = `id, tenant_id, action_id, story_id, payload, created_at`
+const eventColumns = `id, tenant_id, action_id, story_id, payload, depth, created_at`
 
 func scanEvent(s scanner) (*steward.Event, error) {
 	var e steward.Event
 	var payload string
 	var created int64
-	if err := s.Scan(&e.ID, &e.TenantID, &e.ActionID, &e.StoryID, &payload, &created); err != nil {
+	if err := s.Scan(&e.ID, &e.TenantID, &e.ActionID, &e.StoryID, &payload, &e.Depth, &created); err != nil {
 		return nil, err
 	}
 	e.Payload, e.CreatedAt = json.RawMessage(payload), FromMicros(created)
@@ -30,6 +30,11 @@ func scanEvent(s scanner) (*steward.Event, error) {
 // the action's events older than its keep_events_for, so retention costs
 // a little on every emit instead of a sweep over the table.
 func (db *DB) EmitEvents(ctx context.Context, a *steward.Action, payloads []json.RawMessage) ([]*steward.Event, error) {
+	return db.EmitEventsAt(ctx, a, 0, payloads)
+}
+
+// EmitEventsAt implements steward.EventService.
+func (db *DB) EmitEventsAt(ctx context.Context, a *steward.Action, depth int, payloads []json.RawMessage) ([]*steward.Event, error) {
 	if len(payloads) == 0 {
 		return nil, nil
 	}
@@ -41,9 +46,9 @@ func (db *DB) EmitEvents(ctx context.Context, a *steward.Action, payloads []json
 			if !json.Valid(p) {
 				return fmt.Errorf("event payload is not valid JSON")
 			}
-			e := &steward.Event{TenantID: a.TenantID, ActionID: a.ID, StoryID: a.StoryID, Payload: p, CreatedAt: now}
-			if err := tx.QueryRowContext(ctx, db.Q(`INSERT INTO events (tenant_id, action_id, story_id, payload, created_at)
-				VALUES (?, ?, ?, ?, ?) RETURNING id`), e.TenantID, e.ActionID, e.StoryID, string(p), Micros(now)).Scan(&e.ID); err != nil {
+			e := &steward.Event{TenantID: a.TenantID, ActionID: a.ID, StoryID: a.StoryID, Payload: p, Depth: depth, CreatedAt: now}
+			if err := tx.QueryRowContext(ctx, db.Q(`INSERT INTO events (tenant_id, action_id, story_id, payload, depth, created_at)
+				VALUES (?, ?, ?, ?, ?, ?) RETURNING id`), e.TenantID, e.ActionID, e.StoryID, string(p), depth, Micros(now)).Scan(&e.ID); err != nil {
 				return err
 			}
 			out = append(out, e)

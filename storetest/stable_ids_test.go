@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -152,6 +153,16 @@ type upToMigration struct {
 	max int
 }
 
+// InTxWithoutForeignKeys passes the wrapped dialect's capability on, so
+// that migration 9 runs through the wrapper as it does without it.
+func (d upToMigration) InTxWithoutForeignKeys(ctx context.Context, pool *sql.DB, fn func(tx *sql.Tx) error) error {
+	m, ok := d.Dialect.(sqlstore.ForeignKeysOffMigrator)
+	if !ok {
+		return fmt.Errorf("the %s dialect cannot run a migration with foreign keys off", d.Name())
+	}
+	return m.InTxWithoutForeignKeys(ctx, pool, fn)
+}
+
 func (d upToMigration) Migrations() fs.FS {
 	all := d.Dialect.Migrations()
 	names, _ := fs.Glob(all, "*.sql")
@@ -213,6 +224,12 @@ func schemaObjects(t *testing.T, db *sql.DB) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// objectTable is the table of a schemaObjects entry ("index i on t" → "t").
+func objectTable(object string) string {
+	_, table, _ := strings.Cut(object, " on ")
+	return table
 }
 
 // TestSQLiteStableIDsMigration builds a database as Steward left it before
@@ -286,6 +303,9 @@ func TestSQLiteStableIDsMigration(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	// Only migration 9 here: later migrations may add columns and indexes.
+	full := db.Dialect
+	db.Dialect = upToMigration{Dialect: full, max: 9}
 	if err := db.Migrate(ctx, nil); err != nil {
 		t.Fatalf("migrate an existing database: %v", err)
 	}
@@ -295,15 +315,20 @@ func TestSQLiteStableIDsMigration(t *testing.T) {
 			t.Errorf("%s changed:\nbefore %q\nafter  %q", table, before[table], after[table])
 		}
 	}
-	// Tables added by later migrations bring indexes of their own.
+	// Tables that later migrations add bring their own indexes: compare
+	// only the objects on the tables that were there before.
 	var objectsAfter []string
 	for _, o := range schemaObjects(t, db.Write) {
-		if !strings.HasSuffix(o, " on audit_logs") {
+		if slices.ContainsFunc(objectsBefore, func(b string) bool { return objectTable(b) == objectTable(o) }) {
 			objectsAfter = append(objectsAfter, o)
 		}
 	}
 	if got, want := strings.Join(objectsAfter, "\n"), strings.Join(objectsBefore, "\n"); got != want {
 		t.Errorf("indexes and triggers changed:\nbefore\n%s\nafter\n%s", want, got)
+	}
+	db.Dialect = full
+	if err := db.Migrate(ctx, nil); err != nil {
+		t.Fatalf("the migrations after 9: %v", err)
 	}
 
 	var fk int

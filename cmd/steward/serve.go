@@ -39,6 +39,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 		return err
 	}
 	cfg.AdminSecret = envOr("STEWARD_ADMIN_SECRET", "")
+	allowWeak, err := envBool("STEWARD_ADMIN_SECRET_ALLOW_WEAK", false)
+	if err != nil {
+		return err
+	}
+	if err := checkAdminSecret(cfg.AdminSecret, allowWeak, log); err != nil {
+		return err
+	}
 	cfg.SMTPURL = envOr("STEWARD_SMTP_URL", "")
 	cfg.MailFrom = envOr("STEWARD_MAIL_FROM", "steward@localhost")
 
@@ -60,10 +67,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 		return err
 	}
 	qcfg.Workers, qcfg.Log, qcfg.Clock, qcfg.Metrics = cfg.Workers, log, db.Clock, svc.Metrics
+	safety, err := readTenantSafety()
+	if err != nil {
+		return err
+	}
 
 	hcfg := httpapi.DefaultConfig()
 	hcfg.BaseURL, hcfg.AdminSecret = cfg.BaseURL, cfg.AdminSecret
 	if err := applyAuthEnv(&hcfg); err != nil {
+		return err
+	}
+	if err := applyAccessEnv(&hcfg); err != nil {
 		return err
 	}
 	dispatcher, err := newDispatcher(cfg, db, db.Clock, log)
@@ -77,6 +91,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
+		return err
+	}
+	runner, err := newRunner(db, safety, ln.Addr(), log)
+	if err != nil {
+		ln.Close()
 		return err
 	}
 	srv := &http.Server{
@@ -94,9 +113,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 	// Sign-in retention and the mail outbox.
 	wg.Go(func() { api.RunRetention(bg, time.Hour) })
 	wg.Go(func() { dispatcher.Run(bg) })
+	// Other servers' address bans, and pruning old failure counts.
+	wg.Go(func() { api.RunAuthThrottle(bg, 2*time.Second) })
 	// Job workers stop after the HTTP server, so that requests in flight
 	// can still enqueue; --workers 0 serves the API only.
-	stopEngine := startEngine(ctx, db, qcfg, log)
+	stopEngine := startEngine(ctx, db, runner, qcfg, log)
 	defer stopEngine()
 
 	errc := make(chan error, 1)
@@ -133,13 +154,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 // startEngine runs the job engine with cfg.Workers workers (none when 0)
 // and returns a function that shuts it down gracefully and waits; calling
 // it again does nothing.
-func startEngine(ctx context.Context, db *sqlstore.DB, cfg queue.Config, log *slog.Logger) func() {
+func startEngine(ctx context.Context, db *sqlstore.DB, runner *action.Runner, cfg queue.Config, log *slog.Logger) func() {
 	if cfg.Workers <= 0 {
 		return func() {}
 	}
 	engCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
-	runner := &action.Runner{Actions: db, Events: db, Outbox: db, Log: log}
 	engine := queue.New(db, runner.Run, cfg)
 	go func() {
 		defer close(done)
