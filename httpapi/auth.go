@@ -165,6 +165,7 @@ func (s *Server) requireUser(h handlerFunc) http.Handler {
 		if err != nil {
 			return err
 		}
+		auditActor(r, p.User)
 		return h(w, r.WithContext(context.WithValue(r.Context(), principalKey, p)))
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/steward-dev/steward"
+	"github.com/steward-dev/steward/metrics"
 )
 
 // agentRef names a job's action as Tines does.
@@ -268,8 +269,10 @@ func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 			s.Metrics.Set("steward_jobs", "Jobs in the queue, by state, across tenants.", float64(n), "state", st.String())
 		}
 	}
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	_ = s.Metrics.WriteText(w)
+	w.Header().Set("Content-Type", metrics.ContentType)
+	if err := s.Metrics.WriteText(w); err != nil {
+		s.Log.Warn("metrics: a collector failed", "error", err)
+	}
 }
 
 // observeRequest records one request's duration by route and status.

@@ -63,6 +63,10 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Jitter returns a random int in [0, n); nil uses math/rand.
 	Jitter func(n int) int
+	// FailureLogInterval limits failure logging: per action, one failing
+	// job (and one dying job) is logged per interval; the next record
+	// counts those left out. 0 uses the default, a minute.
+	FailureLogInterval time.Duration
 
 	Log     *slog.Logger
 	Clock   steward.Clock
@@ -165,6 +169,9 @@ func (c *Config) fill() {
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = d.ShutdownTimeout
+	}
+	if c.FailureLogInterval <= 0 {
+		c.FailureLogInterval = time.Minute
 	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)

@@ -57,6 +57,7 @@ type Engine struct {
 
 	jobs    chan *steward.Job
 	results chan result
+	failLog *failureLog
 }
 
 type running struct {
@@ -87,6 +88,7 @@ func New(q steward.JobQueue, h Handler, cfg Config) *Engine {
 		retried:   make(chan struct{}, 1),
 		jobs:      make(chan *steward.Job, cfg.Workers+cfg.Prefetch),
 		results:   make(chan result, cfg.Workers+cfg.Prefetch),
+		failLog:   newFailureLog(cfg.Log, cfg.Clock, cfg.FailureLogInterval),
 	}
 }
 
@@ -287,6 +289,7 @@ func (e *Engine) finish(batch []result) {
 		err := e.q.FinishJobs(context.Background(), e.worker, done, failed)
 		if err == nil {
 			e.forget(batch)
+			e.logFailures(batch, failed)
 			if len(failed) > 0 {
 				select {
 				case e.retried <- struct{}{}:
@@ -336,6 +339,18 @@ func (e *Engine) outcomes(batch []result) (done []int64, failed []steward.JobFai
 		failed = append(failed, f)
 	}
 	return done, failed, dead
+}
+
+// logFailures hands each recorded failure, with its job, to the
+// rate-limited failure log; failed holds the batch's failures in order.
+func (e *Engine) logFailures(batch []result, failed []steward.JobFailure) {
+	i := 0
+	for _, r := range batch {
+		if r.err != nil && i < len(failed) {
+			e.failLog.record(r.job, failed[i])
+			i++
+		}
+	}
 }
 
 // stillHeld returns the results whose jobs' leases the engine still
@@ -419,8 +434,21 @@ func (e *Engine) record(batch []result, failed []steward.JobFailure) {
 	m.Add("steward_jobs_finished_total", outcomes, float64(len(batch)-len(failed)), "outcome", "completed")
 	m.Add("steward_jobs_finished_total", outcomes, float64(len(failed)-dead), "outcome", "retry")
 	m.Add("steward_jobs_finished_total", outcomes, float64(dead), "outcome", "dead")
+	failedByID := make(map[int64]bool, len(failed))
+	for _, f := range failed {
+		failedByID[f.ID] = f.Dead
+	}
 	for _, r := range batch {
 		m.Observe("steward_job_duration_seconds", "How long jobs ran, by kind.", r.dur.Seconds(), "kind", r.job.Kind)
+		outcome := "completed"
+		if dead, ok := failedByID[r.job.ID]; ok {
+			outcome = "retry"
+			if dead {
+				outcome = "dead"
+			}
+		}
+		m.Add("steward_job_outcomes_total", "Jobs finished, by kind (receive: an event reached the action; run: a manual run) and outcome.",
+			1, "kind", r.job.Kind, "outcome", outcome)
 	}
 }
 

@@ -165,6 +165,7 @@ func (db *DB) CreateAction(ctx context.Context, a *steward.Action) error {
 			a.TenantID, a.StoryID, a.GUID, string(a.Type), a.Name, opts, a.KeepEventsFor, a.Disabled, template, Micros(now), Micros(now)).Scan(&a.ID); err != nil {
 			return err
 		}
+		steward.AuditOutput(ctx, "agent_id", a.ID)
 		src, rcv := a.SourceIDs, a.ReceiverIDs
 		return db.setLinks(ctx, tx, a, &src, &rcv)
 	})

@@ -39,6 +39,11 @@ func (r *row) Scan(dest ...any) error {
 }
 
 func (r *row) run(dest []any) error {
+	if r.write && auditDue(r.ctx) {
+		return r.db.InTx(r.ctx, func(tx *sql.Tx) error {
+			return tx.QueryRowContext(r.ctx, r.db.Q(r.query), r.args...).Scan(dest...)
+		})
+	}
 	if r.write {
 		return r.db.Write.QueryRowContext(r.ctx, r.db.Q(r.query), r.args...).Scan(dest...)
 	}

@@ -49,7 +49,13 @@ func validateStory(name string, description string) error {
 
 // CreateStory implements steward.StoryService.
 func (db *DB) CreateStory(ctx context.Context, s *steward.Story) error {
-	return db.createStory(ctx, nil, s)
+	return db.InTx(ctx, func(tx *sql.Tx) error {
+		if err := db.createStory(ctx, tx, s); err != nil {
+			return err
+		}
+		steward.AuditOutput(ctx, "story_id", s.ID)
+		return nil
+	})
 }
 
 // createStory inserts s inside tx, or on its own when tx is nil.

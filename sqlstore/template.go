@@ -117,6 +117,7 @@ func (db *DB) insertTemplate(ctx context.Context, tx *sql.Tx, t *steward.Templat
 	if err != nil {
 		return nil, db.Dialect.TranslateError(err)
 	}
+	steward.AuditOutput(ctx, "template_id", id)
 	return db.findTemplate(ctx, tx, t.TenantID, id)
 }
 

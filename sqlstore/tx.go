@@ -45,7 +45,7 @@ func (db *DB) runTx(ctx context.Context, b txBeginner, fn func(tx *sql.Tx) error
 		_ = tx.Rollback()
 		return db.Dialect.ConnectionLost(err), db.Dialect.TranslateError(err)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(ctx, tx); err != nil { // writes the request's audit record first (audit.go)
 		return db.Dialect.NotCommitted(err), fmt.Errorf("commit: %w", db.Dialect.TranslateError(err))
 	}
 	return false, nil
@@ -70,6 +70,9 @@ func (db *DB) inTxRetry(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // statement outside a transaction commits as it completes) it runs once
 // more; when the outcome is unknown it is not retried.
 func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if auditDue(ctx) {
+		return db.execAudited(ctx, query, args...) // with the request's audit record (audit.go)
+	}
 	res, err := db.Write.ExecContext(ctx, db.Q(query), args...)
 	if err != nil && db.retryWrite(ctx, err, db.Dialect.NotCommitted) {
 		res, err = db.Write.ExecContext(ctx, db.Q(query), args...)
@@ -78,7 +81,9 @@ func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, 
 }
 
 // writeRow runs a single-statement write returning one row (INSERT …
-// RETURNING) outside a transaction when scanned, once more as Exec does.
+// RETURNING) outside a transaction when scanned, once more as Exec does;
+// while the request's audit record is due it runs in InTx, which writes
+// the record with it.
 func (db *DB) writeRow(ctx context.Context, query string, args ...any) *row {
 	return &row{db: db, ctx: ctx, query: query, args: args, write: true}
 }
