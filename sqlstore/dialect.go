@@ -53,8 +53,8 @@ type Dialect interface {
 
 // JobDialect holds the job queue's statements whose SQL differs between
 // the engines. Statements that return rows document their columns; the
-// caller closes the rows. Conditions passed in (where) are shared SQL with
-// '?' placeholders whose arguments come first, before the method's own.
+// caller closes the rows. Conditions passed in (where, cond) are shared SQL
+// on the jobs table with '?' placeholders; args are their arguments.
 type JobDialect interface {
 	// Listen calls notify whenever another process announces jobs, until
 	// ctx ends; it may return at once when the engine has no other

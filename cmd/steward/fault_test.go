@@ -53,7 +53,7 @@ func TestTerminatedSessionsUnderWebhookLoad(t *testing.T) {
 	}))
 	defer upstream.Close()
 
-	s := startServe(t, db, 20, "STEWARD_JOB_BACKOFF_SCALE=0.001")
+	s := startServe(t, db, 10, "STEWARD_JOB_BACKOFF_SCALE=0.001")
 	hook := call(t, s.base, key, "POST", "/api/v1/agents", map[string]any{"type": "Webhook", "name": "source"})
 	call(t, s.base, key, "POST", "/api/v1/agents", map[string]any{"type": "HTTP Request", "name": "count",
 		"source_ids": []any{hook["id"]}, "options": map[string]any{"url": upstream.URL + "/n/{{.n}}"}})
@@ -93,7 +93,7 @@ func TestTerminatedSessionsUnderWebhookLoad(t *testing.T) {
 	var firstFailure atomic.Value
 	next := make(chan int)
 	var posters sync.WaitGroup
-	for range 16 {
+	for range 8 {
 		posters.Go(func() {
 			for n := range next {
 				resp, err := client.Post(hookURL, "application/json", bytes.NewReader(fmt.Appendf(nil, `{"n":%d}`, n)))
