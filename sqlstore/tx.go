@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // txBeginner is what *sql.DB and *sql.Conn offer to start a transaction.
@@ -40,6 +41,10 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // after the signal, so that a connection may answer a ping and still be
 // ending.
 const connRetries = 2
+
+// connSettle is how long a retry waits before looking for a live
+// connection.
+const connSettle = 25 * time.Millisecond
 
 // runTx runs fn in one transaction on b and reports, with a failure,
 // whether the transaction certainly did not commit because its connection
@@ -96,6 +101,15 @@ func (db *DB) writeRow(ctx context.Context, query string, args ...any) *row {
 // driver.ErrBadConn, so dead pooled connections (all of them, after the
 // server terminated this process's sessions) are dropped on the way.
 func liveConn(ctx context.Context, pool *sql.DB) (*sql.Conn, error) {
+	// Sessions a server terminates together end a moment after the
+	// signal: give them that moment, so that the ping finds them gone.
+	t := time.NewTimer(connSettle)
+	select {
+	case <-ctx.Done():
+		t.Stop()
+		return nil, ctx.Err()
+	case <-t.C:
+	}
 	var err error
 	for range 2*max(pool.Stats().MaxOpenConnections, 1) + 2 {
 		var c *sql.Conn

@@ -69,6 +69,9 @@ func TestTerminatedSessionsUnderWebhookLoad(t *testing.T) {
 	defer admin.Close()
 	stop := make(chan struct{})
 	var killerDone sync.WaitGroup
+	var stopOnce sync.Once
+	stopKiller := func() { stopOnce.Do(func() { close(stop); killerDone.Wait() }) }
+	defer stopKiller()
 	var terminated atomic.Int64
 	killerDone.Go(func() {
 		for {
@@ -138,8 +141,7 @@ func TestTerminatedSessionsUnderWebhookLoad(t *testing.T) {
 		defer mu.Unlock()
 		return int64(len(runs)) >= events-fivexx.Load()-failed.Load()
 	})
-	close(stop)
-	killerDone.Wait()
+	stopKiller()
 	waitUntil(t, 60*time.Second, "the queue to drain", func() bool {
 		st := call(t, s.base, key, "GET", "/api/v1/admin/job_stats", nil)
 		return st["queued"] == 0.0 && st["in_progress"] == 0.0 && st["retry"] == 0.0
