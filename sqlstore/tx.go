@@ -36,15 +36,16 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 }
 
 // connRetries is how many times an operation whose connection died runs
-// again. Once is enough for one lost connection; the second covers a
-// server terminating every session at once, whose sessions end a moment
-// after the signal, so that a connection may answer a ping and still be
-// ending.
-const connRetries = 2
+// again. Once is enough for one lost connection. More cover a server that
+// terminates every session at once, and again and again (a failover, an
+// administrator): its sessions end a moment after the signal, so a
+// connection may answer a ping and still be ending, and a busy server may
+// take longer to terminate them all than a retry takes to start.
+const connRetries = 3
 
 // connSettle is how long a retry waits before looking for a live
 // connection.
-const connSettle = 25 * time.Millisecond
+const connSettle = 50 * time.Millisecond
 
 // runTx runs fn in one transaction on b and reports, with a failure,
 // whether the transaction certainly did not commit because its connection
