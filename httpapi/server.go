@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/steward-dev/steward"
@@ -31,6 +32,9 @@ type Config struct {
 	LoginRetention time.Duration
 	// BcryptCost is the password hashing work factor (0 = bcrypt default).
 	BcryptCost int
+	// PasswordMinLength is the fewest characters a new password may have
+	// (0 = steward.MinPasswordLength).
+	PasswordMinLength int
 	// CredentialCacheTTL is how long an API key's lookup is reused (0
 	// disables the cache). See credentialCache for how staleness is bounded.
 	CredentialCacheTTL time.Duration
@@ -39,6 +43,17 @@ type Config struct {
 	// MetricsToken, when set, is the bearer token /metrics requires;
 	// empty leaves /metrics open (for scrapers on a private network).
 	MetricsToken string
+
+	// ---- access control and credential-guessing throttling ----
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed
+	// when they are the connection's peer; empty believes no header.
+	TrustedProxies []netip.Prefix
+	// AuthFailureLimit failed authentications from one client address
+	// within AuthFailureWindow get the address refused with 429 for
+	// AuthBanDuration. 0 disables the throttle.
+	AuthFailureLimit  int
+	AuthFailureWindow time.Duration
+	AuthBanDuration   time.Duration
 }
 
 // DefaultConfig returns the documented defaults.
@@ -50,7 +65,11 @@ func DefaultConfig() Config {
 		LockoutWindow:      15 * time.Minute,
 		LockoutDuration:    30 * time.Minute,
 		CredentialCacheTTL: 2 * time.Second,
+		PasswordMinLength:  steward.MinPasswordLength,
 		LoginRetention:     30 * 24 * time.Hour,
+		AuthFailureLimit:   20,
+		AuthFailureWindow:  time.Minute,
+		AuthBanDuration:    5 * time.Minute,
 	}
 }
 
@@ -71,10 +90,17 @@ type Services struct {
 	Actions steward.ActionService
 	Events  steward.EventService
 	Jobs    steward.JobService
+	// IPAccessRules are tenants' IP access control rules; AuthThrottle
+	// counts failed authentications per client address (nil: not counted).
+	IPAccessRules steward.IPAccessRuleService
+	AuthThrottle  steward.AuthThrottleService
 	// Queue gives /metrics its queue sizes (nil: none reported).
 	Queue steward.JobQueue
 	// Metrics is shared with the job engine; nil makes a new registry.
 	Metrics *metrics.Registry
+	// MailQueued, when set, is called after a use case stored mail in its
+	// own transaction (an invitation), to wake the mail dispatcher.
+	MailQueued func()
 	// Ping checks the database for /readyz.
 	Ping func(ctx context.Context) error
 }
@@ -96,6 +122,8 @@ type Store interface {
 	steward.EventService
 	steward.JobService
 	steward.JobQueue
+	steward.IPAccessRuleService
+	steward.AuthThrottleService
 	Ping(ctx context.Context) error
 }
 
@@ -106,6 +134,7 @@ func StoreServices(db Store) Services {
 		Templates:     db,
 		Organisations: db, TykUsers: db,
 		Stories: db, Actions: db, Events: db, Jobs: db, Queue: db,
+		IPAccessRules: db, AuthThrottle: db,
 		Ping: db.Ping,
 	}
 }
@@ -117,11 +146,13 @@ type Server struct {
 	Log    *slog.Logger
 	Clock  steward.Clock
 
-	usage   *usageRecorder
-	creds   *credentialCache
-	timing  timingHash
-	mux     *recordingMux
-	handler http.Handler
+	usage    *usageRecorder
+	creds    *credentialCache
+	ipRules  *ipRuleCache
+	throttle *authThrottle
+	timing   timingHash
+	mux      *recordingMux
+	handler  http.Handler
 }
 
 // NewServer builds the API and its routes.
@@ -138,6 +169,8 @@ func NewServer(svc Services, cfg Config, log *slog.Logger, clock steward.Clock) 
 	s := &Server{Services: svc, Config: cfg, Log: log, Clock: clock}
 	s.usage = newUsageRecorder()
 	s.creds = newCredentialCache(cfg.CredentialCacheTTL, 100_000)
+	s.ipRules = newIPRuleCache(cfg.CredentialCacheTTL, 100_000)
+	s.throttle = newAuthThrottle()
 	s.mux = newRecordingMux()
 	s.routes(s.mux)
 	s.handler = s.middleware(s.mux.ServeMux)

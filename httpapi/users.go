@@ -2,12 +2,10 @@ package httpapi
 
 import (
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/steward-dev/steward"
-	"github.com/steward-dev/steward/password"
 )
 
 // userRequest is the body of user create and update. Pointers tell absent
@@ -22,48 +20,20 @@ type userRequest struct {
 	Password          *string   `json:"password"`
 }
 
-var permissionName = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,63}$`)
-
-// validate checks the fields present in the request.
+// validate checks and normalises the fields present with the rules for a
+// user (steward.UserInput), before any expensive work.
 func (req *userRequest) validate() error {
-	for _, f := range []struct {
-		name string
-		v    *string
-	}{{"first_name", req.FirstName}, {"last_name", req.LastName}} {
-		if f.v == nil {
-			continue
-		}
-		*f.v = strings.TrimSpace(*f.v)
-		if len(*f.v) > 255 {
-			return steward.FieldErrorf(f.name, "%s must be at most 255 characters", f.name)
-		}
+	if err := (steward.UserInput{Email: req.Email, FirstName: req.FirstName, LastName: req.LastName}).Normalize(); err != nil {
+		return err
 	}
 	if req.TenantPermissions != nil {
-		seen := map[string]bool{}
-		perms := []string{}
-		for _, p := range *req.TenantPermissions {
-			p = strings.ToUpper(strings.TrimSpace(p))
-			if !permissionName.MatchString(p) {
-				return steward.FieldErrorf("tenant_permissions", "tenant_permissions entries must be names like AUDIT_LOG_READ, got %q", p)
-			}
-			if !seen[p] {
-				seen[p] = true
-				perms = append(perms, p)
-			}
+		perms, err := steward.NormalizeTenantPermissions(*req.TenantPermissions)
+		if err != nil {
+			return err
 		}
 		*req.TenantPermissions = perms
 	}
 	return nil
-}
-
-// pathID parses a positive integer path parameter.
-func pathID(r *http.Request, name string) (int64, error) {
-	v := r.PathValue(name)
-	id, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || id < 1 {
-		return 0, steward.Errorf(steward.ENOTFOUND, "%s %q is not a valid id", name, v)
-	}
-	return id, nil
 }
 
 func (s *Server) handleUserList(w http.ResponseWriter, r *http.Request) error {
@@ -134,18 +104,20 @@ func (s *Server) handleUserCreate(w http.ResponseWriter, r *http.Request) error 
 	if req.TenantPermissions != nil {
 		u.TenantPermissions = *req.TenantPermissions
 	}
-	if req.Password != nil {
-		h, err := password.Hash("password", *req.Password, s.Config.BcryptCost)
+	if req.Password == nil {
+		// No password: the user, the invitation and its email are stored
+		// together or not at all.
+		if err := s.Invitations.CreateInvitedUser(r.Context(), u, s.newInvitation(r, u.Email)); err != nil {
+			return err
+		}
+		s.invitationQueued(u)
+	} else {
+		h, err := s.hashPassword("password", *req.Password)
 		if err != nil {
 			return err
 		}
 		u.PasswordHash = h
-	}
-	if err := s.Users.CreateUser(r.Context(), u); err != nil {
-		return err
-	}
-	if u.PasswordHash == "" {
-		if err := s.invite(r, u); err != nil {
+		if err := s.Users.CreateUser(r.Context(), u); err != nil {
 			return err
 		}
 	}
@@ -168,7 +140,7 @@ func (s *Server) handleUserUpdate(w http.ResponseWriter, r *http.Request) error 
 	upd := steward.UserUpdate{Email: req.Email, FirstName: req.FirstName, LastName: req.LastName, Admin: req.Admin,
 		TenantPermissions: req.TenantPermissions, IsActive: req.IsActive, Unlock: true}
 	if req.Password != nil {
-		h, err := password.Hash("password", *req.Password, s.Config.BcryptCost)
+		h, err := s.hashPassword("password", *req.Password)
 		if err != nil {
 			return err
 		}

@@ -22,6 +22,7 @@ type Dialect interface {
 	// other process migrating the same database holds at the same time
 	// (pg_advisory_lock on PostgreSQL; SQLite's single writer needs none).
 	LockMigrations(ctx context.Context, db *sql.DB) (release func(), err error)
+	ForeignKeysOffMigrator
 
 	// Rebind returns query with its '?' placeholders in the engine's form.
 	// Queries must not contain '?' anywhere else.
