@@ -124,6 +124,16 @@ type EventFilter struct {
 	PageRequest
 }
 
+// JobEventEmitter is implemented by event stores that can store a running
+// job's events without waiting for them to be durable. The job's
+// completion is recorded after its events, so a crash that loses the
+// events loses the completion too and the job runs again: at-least-once
+// delivery holds, and each run's events cost no wait for a disk flush.
+type JobEventEmitter interface {
+	// EmitJobEvents is EmitEventsAt for the events of a job being run.
+	EmitJobEvents(ctx context.Context, a *Action, depth int, payloads []json.RawMessage) ([]*Event, error)
+}
+
 // EventService stores events.
 type EventService interface {
 	// EmitEvents stores payloads as events of action a and, in the same

@@ -166,7 +166,11 @@ func (r *Runner) Run(ctx context.Context, job *steward.Job) error {
 		}
 		payloads = append(payloads, b)
 	}
-	_, err = r.Events.EmitEventsAt(ctx, a, depth, payloads)
+	if je, ok := r.Events.(steward.JobEventEmitter); ok {
+		_, err = je.EmitJobEvents(ctx, a, depth, payloads)
+	} else {
+		_, err = r.Events.EmitEventsAt(ctx, a, depth, payloads)
+	}
 	return err
 }
 

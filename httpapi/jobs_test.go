@@ -185,7 +185,9 @@ func TestJobAdminScopesAndErrors(t *testing.T) {
 		for _, path := range []string{"actions", "agents"} {
 			want(t, e.do("DELETE", fmt.Sprintf("/api/v1/admin/%s/%d/delete_all_queued_jobs", path, theirID), e.AdminKey, nil), http.StatusNotFound)
 			want(t, e.do("DELETE", fmt.Sprintf("/api/v1/admin/%s/999999/delete_all_retry_jobs", path), e.AdminKey, nil), http.StatusNotFound)
+			want(t, e.do("POST", fmt.Sprintf("/api/v1/admin/%s/%d/retry_all_dead_jobs", path, theirID), e.AdminKey, nil), http.StatusNotFound)
 		}
+		want(t, e.do("POST", fmt.Sprintf("/api/v1/admin/retry_all_dead_jobs?action_id=%d", theirID), e.AdminKey, nil), http.StatusNotFound)
 		want(t, e.do("GET", fmt.Sprintf("/api/v1/admin/job_stats?action_id=%d", theirID), e.AdminKey, nil), http.StatusNotFound)
 		want(t, e.do("GET", "/api/v1/admin/job_stats?action_id=abc", e.AdminKey, nil), http.StatusBadRequest)
 		want(t, e.do("DELETE", "/api/v1/admin/delete_all_queued_jobs", e.AdminKey, nil), http.StatusNoContent)

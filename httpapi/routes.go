@@ -61,6 +61,9 @@ func (s *Server) routes(mux *recordingMux) {
 	s.jobRoutes(mux)
 	s.storyRoutes(mux)
 
+	// The audit log (audit.go).
+	mux.Handle("GET /api/v1/audit_logs", s.requireUser(s.handleAuditLogList))
+
 	// The API contract: the OpenAPI document and the reference page built from it.
 	mux.HandleFunc("GET /api/openapi.json", s.handleOpenAPI)
 	mux.HandleFunc("GET /api/docs", s.handleDocs)

@@ -44,6 +44,8 @@ type Config struct {
 	// MetricsToken, when set, is the bearer token /metrics requires;
 	// empty leaves /metrics open (for scrapers on a private network).
 	MetricsToken string
+	// AuditRetention is how long audit records are kept (0 keeps them forever).
+	AuditRetention time.Duration
 
 	// ---- access control and credential-guessing throttling ----
 	// TrustedProxies are the proxies whose X-Forwarded-For is believed
@@ -71,6 +73,7 @@ func DefaultConfig() Config {
 		CredentialCacheTTL: 2 * time.Second,
 		PasswordMinLength:  steward.MinPasswordLength,
 		LoginRetention:     30 * 24 * time.Hour,
+		AuditRetention:     defaultAuditRetention,
 		AuthFailureLimit:   20,
 		AuthFailureWindow:  time.Minute,
 		AuthBanDuration:    5 * time.Minute,
@@ -109,6 +112,9 @@ type Services struct {
 	MailQueued func()
 	// Ping checks the database for /readyz.
 	Ping func(ctx context.Context) error
+	// AuditLogs stores the audit log (records of changes are written by
+	// the store itself; see audit.go).
+	AuditLogs steward.AuditLogService
 }
 
 // Store is one database implementing every service the API uses, as
@@ -129,6 +135,7 @@ type Store interface {
 	steward.EventService
 	steward.JobService
 	steward.JobQueue
+	steward.AuditLogService
 	steward.IPAccessRuleService
 	steward.AuthThrottleService
 	Ping(ctx context.Context) error
@@ -143,7 +150,8 @@ func StoreServices(db Store) Services {
 		Organisations: db, TykUsers: db,
 		Stories: db, Actions: db, Events: db, Jobs: db, Queue: db,
 		IPAccessRules: db, AuthThrottle: db,
-		Ping: db.Ping,
+		AuditLogs: db,
+		Ping:      db.Ping,
 	}
 }
 
@@ -181,6 +189,7 @@ func NewServer(svc Services, cfg Config, log *slog.Logger, clock steward.Clock) 
 	s.ipRules = newIPRuleCache(cfg.CredentialCacheTTL, 100_000)
 	s.throttle = newAuthThrottle()
 	s.mux = newRecordingMux()
+	s.mux.wrap = s.auditRoute
 	s.routes(s.mux)
 	s.mountConsole()
 	s.handler = s.middleware(s.mux.ServeMux)
@@ -227,6 +236,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 func (s *Server) handle(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {
+			s.auditRefusal(r, err)
 			writeError(w, r, s.Log, err)
 		}
 	})

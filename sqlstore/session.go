@@ -15,8 +15,8 @@ var _ steward.SessionService = (*DB)(nil)
 
 // CreateSession implements steward.SessionService.
 func (db *DB) CreateSession(ctx context.Context, s *steward.Session) error {
-	err := db.Write.QueryRowContext(ctx, db.Q(`INSERT INTO sessions (tenant_id, user_id, token_hash, ip, user_agent, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+	err := db.writeRow(ctx, `INSERT INTO sessions (tenant_id, user_id, token_hash, ip, user_agent, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		s.TenantID, s.UserID, s.TokenHash, s.IP, s.UserAgent, Micros(s.CreatedAt), Micros(s.ExpiresAt)).Scan(&s.ID)
 	if err != nil {
 		return fmt.Errorf("create session: %w", db.Dialect.TranslateError(err))
@@ -68,8 +68,8 @@ func (db *DB) RecordLoginActivity(ctx context.Context, a *steward.LoginActivity)
 	if a.UserID != nil {
 		user = sql.NullInt64{Int64: *a.UserID, Valid: true}
 	}
-	err := db.Write.QueryRowContext(ctx, db.Q(`INSERT INTO login_activities (tenant_id, user_id, email, ip, user_agent, referrer,
-		success, failure_reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+	err := db.writeRow(ctx, `INSERT INTO login_activities (tenant_id, user_id, email, ip, user_agent, referrer,
+		success, failure_reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		tenant, user, a.Email, a.IP, a.UserAgent, a.Referrer, a.Success, a.FailureReason, Micros(a.CreatedAt)).Scan(&a.ID)
 	if err != nil {
 		return fmt.Errorf("record login activity: %w", db.Dialect.TranslateError(err))
@@ -88,11 +88,11 @@ func (db *DB) FindLoginActivities(ctx context.Context, f steward.LoginActivityFi
 	}
 	cond := strings.Join(where, " AND ")
 	var total int
-	if err := db.Read.QueryRowContext(ctx, db.Q(`SELECT COUNT(*) FROM login_activities WHERE `+cond), args...).Scan(&total); err != nil {
+	if err := db.queryRow(ctx, `SELECT COUNT(*) FROM login_activities WHERE `+cond, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count login activities: %w", err)
 	}
-	rows, err := db.Read.QueryContext(ctx, db.Q(`SELECT id, tenant_id, user_id, email, ip, user_agent, referrer, success,
-		failure_reason, created_at FROM login_activities WHERE `+cond+` ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`),
+	rows, err := db.query(ctx, `SELECT id, tenant_id, user_id, email, ip, user_agent, referrer, success,
+		failure_reason, created_at FROM login_activities WHERE `+cond+` ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`,
 		append(args, f.PerPage, f.Offset())...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("find login activities: %w", err)
@@ -123,9 +123,9 @@ func (db *DB) FindLoginActivities(ctx context.Context, f steward.LoginActivityFi
 // (the last successful sign-in, lock or admin unlock).
 func (db *DB) CountFailedLogins(ctx context.Context, userID int64, since time.Time) (int, error) {
 	var n int
-	err := db.Read.QueryRowContext(ctx, db.Q(`SELECT COUNT(*) FROM login_activities
+	err := db.queryRow(ctx, `SELECT COUNT(*) FROM login_activities
 		WHERE user_id = ? AND success = FALSE AND failure_reason = ? AND created_at >= ?
-		AND id > COALESCE((SELECT failed_logins_after FROM users WHERE id = ?), 0)`),
+		AND id > COALESCE((SELECT failed_logins_after FROM users WHERE id = ?), 0)`,
 		userID, steward.LoginWrongPassword, Micros(since), userID).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count failed logins: %w", err)

@@ -117,6 +117,7 @@ func (db *DB) insertTemplate(ctx context.Context, tx *sql.Tx, t *steward.Templat
 	if err != nil {
 		return nil, db.Dialect.TranslateError(err)
 	}
+	steward.AuditOutput(ctx, "template_id", id)
 	return db.findTemplate(ctx, tx, t.TenantID, id)
 }
 
@@ -148,7 +149,7 @@ func (db *DB) FindTemplates(ctx context.Context, f steward.TemplateFilter) ([]*s
 	}
 	cond := strings.Join(where, " AND ")
 	var total int
-	if err := db.Read.QueryRowContext(ctx, db.Q(`SELECT COUNT(*) FROM templates t WHERE `+cond), args...).Scan(&total); err != nil {
+	if err := db.queryRow(ctx, `SELECT COUNT(*) FROM templates t WHERE `+cond, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count templates: %w", err)
 	}
 	ts, err := db.queryTemplates(ctx, templateSelect+` WHERE `+cond+` ORDER BY t.id LIMIT ? OFFSET ?`,
@@ -169,7 +170,7 @@ func (db *DB) AllTemplates(ctx context.Context, tenantID int64) ([]*steward.Temp
 }
 
 func (db *DB) queryTemplates(ctx context.Context, query string, args ...any) ([]*steward.Template, error) {
-	rows, err := db.Read.QueryContext(ctx, db.Q(query), args...)
+	rows, err := db.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -262,8 +263,9 @@ func (db *DB) DeleteTemplate(ctx context.Context, tenantID, id int64) error {
 // locked on PostgreSQL so that concurrent imports into one tenant queue
 // rather than race on names.
 func (db *DB) ImportTemplates(ctx context.Context, tenantID, userID int64, templates []*steward.Template) (*steward.TemplateImport, error) {
-	report := &steward.TemplateImport{Created: []*steward.Template{}, Updated: []*steward.Template{}, Unchanged: []*steward.Template{}}
+	var report *steward.TemplateImport
 	err := db.InTx(ctx, func(tx *sql.Tx) error {
+		report = &steward.TemplateImport{Created: []*steward.Template{}, Updated: []*steward.Template{}, Unchanged: []*steward.Template{}}
 		if err := db.lockTenant(ctx, tx, tenantID); err != nil {
 			return err
 		}
