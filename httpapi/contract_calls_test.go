@@ -417,8 +417,8 @@ var contractCalls = []contractCall{
 
 	{Name: "export story", Method: "GET", Path: "/api/v1/stories/{story}/export", Status: 200},
 	{Name: "export unknown story", Method: "GET", Path: "/api/v1/stories/999999/export", Status: 404},
-	{Name: "remove agent events", Method: "DELETE", Path: "/api/v1/agents/{hook}/remove_events", Status: 204},
-	{Name: "remove action events", Method: "DELETE", Path: "/api/v1/actions/{agent}/remove_events", Status: 204},
+	{Name: "remove agent events", Method: "DELETE", Path: "/api/v1/agents/{hook}/remove_events", Status: 200},
+	{Name: "remove action events", Method: "DELETE", Path: "/api/v1/actions/{agent}/remove_events", Status: 200},
 	{Name: "remove events of unknown agent", Method: "DELETE", Path: "/api/v1/agents/999999/remove_events", Status: 404},
 	{Name: "delete agent", Method: "DELETE", Path: "/api/v1/agents/{scratch_agent}", Status: 204},
 	{Name: "delete action", Method: "DELETE", Path: "/api/v1/actions/{scratch_action}", Status: 204},
