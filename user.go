@@ -5,10 +5,16 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
-// MinPasswordLength is the shortest password Steward accepts.
+// MinPasswordLength is the shortest password Steward accepts by default;
+// the server's configuration may lower it to LowestPasswordMinLength.
 const MinPasswordLength = 8
+
+// LowestPasswordMinLength is the lowest minimum password length a server
+// may be configured with (Tyk's own minimum).
+const LowestPasswordMinLength = 6
 
 // MaxPasswordLength is bcrypt's input limit; longer passwords would be
 // silently truncated, so they are refused instead.
@@ -82,10 +88,16 @@ func NormalizeEmail(s string) (string, error) {
 	return s, nil
 }
 
-// ValidatePassword checks a plaintext password against Steward's rules.
-func ValidatePassword(field, p string) error {
-	if len(p) < MinPasswordLength {
-		return FieldErrorf(field, "%s must be at least %d characters", field, MinPasswordLength)
+// ValidatePassword checks a plaintext password against Steward's rules: at
+// least minLength characters (MinPasswordLength when minLength is 0) and
+// at most MaxPasswordLength bytes. The error names the field and the
+// minimum in force.
+func ValidatePassword(field, p string, minLength int) error {
+	if minLength <= 0 {
+		minLength = MinPasswordLength
+	}
+	if utf8.RuneCountInString(p) < minLength {
+		return FieldErrorf(field, "%s must be at least %d characters", field, minLength)
 	}
 	if len(p) > MaxPasswordLength {
 		return FieldErrorf(field, "%s must be at most %d bytes", field, MaxPasswordLength)

@@ -26,7 +26,7 @@ func Bootstrap(ctx context.Context, svc Services, tenantName, email, plaintext s
 		plaintext = secret[:24]
 		res.Password = plaintext
 	}
-	hash, err := password.Hash("password", plaintext, cost)
+	hash, err := password.Hash("password", plaintext, 0, cost)
 	if err != nil {
 		return nil, err
 	}

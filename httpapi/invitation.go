@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/steward-dev/steward"
-	"github.com/steward-dev/steward/password"
 )
 
 // invitationPage is the minimal page where an invited user chooses a
@@ -38,8 +37,8 @@ type invitationPageData struct {
 
 // renderInvitationPage writes the page with headers that keep the token
 // out of referrers and caches and allow no outside content.
-func renderInvitationPage(w http.ResponseWriter, status int, d invitationPageData) {
-	d.MinLength, d.MaxLength = steward.MinPasswordLength, steward.MaxPasswordLength
+func (s *Server) renderInvitationPage(w http.ResponseWriter, status int, d invitationPageData) {
+	d.MinLength, d.MaxLength = s.passwordMinLength(), steward.MaxPasswordLength
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
@@ -77,12 +76,12 @@ func (s *Server) handleInvitationPage(w http.ResponseWriter, r *http.Request) er
 	u, err := s.findInvitation(r, token)
 	if err != nil {
 		if status := ErrorStatus(err); status < 500 {
-			renderInvitationPage(w, status, invitationPageData{Title: "Invitation", Error: steward.ErrorMessage(err)})
+			s.renderInvitationPage(w, status, invitationPageData{Title: "Invitation", Error: steward.ErrorMessage(err)})
 			return nil
 		}
 		return err
 	}
-	renderInvitationPage(w, http.StatusOK, invitationPageData{Title: "Accept your invitation", Token: strings.TrimSpace(token), Email: u.Email})
+	s.renderInvitationPage(w, http.StatusOK, invitationPageData{Title: "Accept your invitation", Token: strings.TrimSpace(token), Email: u.Email})
 	return nil
 }
 
@@ -113,15 +112,15 @@ func (s *Server) handleInvitationAccept(w http.ResponseWriter, r *http.Request) 
 	if form {
 		switch {
 		case err == nil:
-			renderInvitationPage(w, http.StatusOK, invitationPageData{Title: "Invitation accepted",
+			s.renderInvitationPage(w, http.StatusOK, invitationPageData{Title: "Invitation accepted",
 				Message: "Your password is set. Sign in as " + u.Email + " with it."})
 			return nil
 		case ErrorStatus(err) < 500 && steward.ErrorField(err) == "password":
-			renderInvitationPage(w, ErrorStatus(err), invitationPageData{Title: "Accept your invitation",
+			s.renderInvitationPage(w, ErrorStatus(err), invitationPageData{Title: "Accept your invitation",
 				Error: steward.ErrorMessage(err), Token: strings.TrimSpace(req.InvitationToken), Email: u.Email})
 			return nil
 		case ErrorStatus(err) < 500:
-			renderInvitationPage(w, ErrorStatus(err), invitationPageData{Title: "Invitation", Error: steward.ErrorMessage(err)})
+			s.renderInvitationPage(w, ErrorStatus(err), invitationPageData{Title: "Invitation", Error: steward.ErrorMessage(err)})
 			return nil
 		}
 	}
@@ -140,7 +139,7 @@ func (s *Server) acceptInvitation(r *http.Request, req invitationRequest) (*stew
 	if err != nil {
 		return nil, err
 	}
-	hash, err := password.Hash("password", req.Password, s.Config.BcryptCost)
+	hash, err := s.hashPassword("password", req.Password)
 	if err != nil {
 		return u, err
 	}

@@ -39,6 +39,14 @@ type Config struct {
 	// MetricsToken, when set, is the bearer token /metrics requires;
 	// empty leaves /metrics open (for scrapers on a private network).
 	MetricsToken string
+
+	// PasswordMinLength is the shortest password accepted anywhere a
+	// password is set (0 means steward.MinPasswordLength).
+	PasswordMinLength int
+	// TykForbidAdminResetAccessToken refuses admins resetting another
+	// user's access key on /api/users/{id}/actions/key/reset (Tyk
+	// Dashboard's security.forbid_admin_reset_access_token).
+	TykForbidAdminResetAccessToken bool
 }
 
 // DefaultConfig returns the documented defaults.
@@ -51,6 +59,9 @@ func DefaultConfig() Config {
 		LockoutDuration:    30 * time.Minute,
 		CredentialCacheTTL: 2 * time.Second,
 		LoginRetention:     30 * 24 * time.Hour,
+
+		PasswordMinLength:              steward.MinPasswordLength,
+		TykForbidAdminResetAccessToken: true,
 	}
 }
 

@@ -57,7 +57,7 @@ type timingHash struct {
 
 func (t *timingHash) get(cost int) string {
 	t.once.Do(func() {
-		t.hash, _ = password.Hash("password", "steward-timing-equaliser", cost)
+		t.hash, _ = password.Hash("password", "steward-timing-equaliser", 0, cost)
 	})
 	return t.hash
 }

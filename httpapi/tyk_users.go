@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/steward-dev/steward"
-	"github.com/steward-dev/steward/password"
 )
 
 // tykAccessKeyName names the API key that is a user's Tyk access key.
@@ -174,7 +173,7 @@ func (s *Server) newTykUser(req *tykUserRequest, tenantID int64) (*steward.TykUs
 		u.PasswordMaxDays = *req.PasswordMaxDays
 	}
 	if req.Password != nil {
-		h, err := password.Hash("password", *req.Password, s.Config.BcryptCost)
+		h, err := s.hashPassword("password", *req.Password)
 		if err != nil {
 			return nil, err
 		}
@@ -197,7 +196,7 @@ func (s *Server) tykUpdate(req *tykUserRequest) (steward.TykUserUpdate, error) {
 		upd.Admin, upd.Permissions = &admin, &others
 	}
 	if req.Password != nil {
-		h, err := password.Hash("password", *req.Password, s.Config.BcryptCost)
+		h, err := s.hashPassword("password", *req.Password)
 		if err != nil {
 			return upd, err
 		}

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/steward-dev/steward"
-	"github.com/steward-dev/steward/password"
 )
 
 // userRequest is the body of user create and update. Pointers tell absent
@@ -135,7 +134,7 @@ func (s *Server) handleUserCreate(w http.ResponseWriter, r *http.Request) error 
 		u.TenantPermissions = *req.TenantPermissions
 	}
 	if req.Password != nil {
-		h, err := password.Hash("password", *req.Password, s.Config.BcryptCost)
+		h, err := s.hashPassword("password", *req.Password)
 		if err != nil {
 			return err
 		}
@@ -168,7 +167,7 @@ func (s *Server) handleUserUpdate(w http.ResponseWriter, r *http.Request) error 
 	upd := steward.UserUpdate{Email: req.Email, FirstName: req.FirstName, LastName: req.LastName, Admin: req.Admin,
 		TenantPermissions: req.TenantPermissions, IsActive: req.IsActive, Unlock: true}
 	if req.Password != nil {
-		h, err := password.Hash("password", *req.Password, s.Config.BcryptCost)
+		h, err := s.hashPassword("password", *req.Password)
 		if err != nil {
 			return err
 		}

@@ -11,10 +11,11 @@ import (
 // DefaultCost is bcrypt's work factor for new hashes.
 const DefaultCost = bcrypt.DefaultCost
 
-// Hash validates a plaintext password against Steward's rules and returns
-// its bcrypt hash. field names the request field in validation errors.
-func Hash(field, plaintext string, cost int) (string, error) {
-	if err := steward.ValidatePassword(field, plaintext); err != nil {
+// Hash validates a plaintext password against Steward's rules (at least
+// minLength characters; 0 means steward.MinPasswordLength) and returns its
+// bcrypt hash. field names the request field in validation errors.
+func Hash(field, plaintext string, minLength, cost int) (string, error) {
+	if err := steward.ValidatePassword(field, plaintext, minLength); err != nil {
 		return "", err
 	}
 	if cost == 0 {

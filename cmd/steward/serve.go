@@ -63,6 +63,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 	if err := applyAuthEnv(&hcfg); err != nil {
 		return err
 	}
+	if err := applyCompatEnv(&hcfg); err != nil {
+		return err
+	}
 	dispatcher, err := newDispatcher(cfg, db, db.Clock, log)
 	if err != nil {
 		return err
