@@ -117,7 +117,7 @@ func (s *Server) handleTykUserCreate(w http.ResponseWriter, r *http.Request) err
 			return err
 		}
 		tenantID = id
-	} else if req.OrgID != nil && strings.TrimSpace(*req.OrgID) != "" && strings.TrimSpace(*req.OrgID) != tykID(c.TenantID) {
+	} else if req.OrgID != nil && strings.TrimSpace(*req.OrgID) != "" && strings.ToLower(strings.TrimSpace(*req.OrgID)) != tykOrgIDOf(c.TenantID, c.OrgTykID) {
 		return accessDenied("you may only create users in your own organisation")
 	}
 	u, err := s.newTykUser(&req, tenantID)
