@@ -274,6 +274,7 @@ var contractCalls = []contractCall{
 		Body: map[string]any{"new_password": "a much longer passphrase"}},
 	{Name: "Tyk member deletes a user", Method: "DELETE", Path: "/api/users/{tyk_owner}", Auth: authTykMember, Status: 403},
 	{Name: "Tyk member resets another's key", Method: "PUT", Path: "/api/users/{tyk_owner}/actions/key/reset", Auth: authTykMember, Status: 403},
+	{Name: "Tyk admin resets another's key", Method: "PUT", Path: "/api/users/{tyk_member}/actions/key/reset", Auth: authRawKey, Status: 403},
 	{Name: "Tyk member resets own key", Method: "PUT", Path: "/api/users/{tyk_member}/actions/key/reset", Auth: authTykMember, Status: 200},
 	{Name: "Tyk old key stops working", Method: "GET", Path: "/api/users/{tyk_member}", Auth: authTykMember, Status: 401},
 	{Name: "Tyk reset key of unknown user", Method: "PUT", Path: "/api/users/" + unknownHexID + "/actions/key/reset", Auth: authRawKey, Status: 404},
