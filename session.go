@@ -79,15 +79,34 @@ type SessionService interface {
 	PruneLoginActivities(ctx context.Context, before time.Time) (int, error)
 }
 
+// Invitation is a new invitation for a user: the hash of its token (the
+// token itself is only in the link Mail carries), when it was sent and
+// when it expires.
+type Invitation struct {
+	TokenHash []byte
+	SentAt    time.Time
+	ExpiresAt time.Time
+	// Mail is the email carrying the link; the store addresses it to the
+	// user (To, TenantID) and queues it with the invitation.
+	Mail *MailMessage
+}
+
 // InvitationService manages invitation tokens on users.
 type InvitationService interface {
-	// SetInvitation stores a new token hash for the user (replacing any
-	// previous one, so old links stop working) and when it expires.
-	SetInvitation(ctx context.Context, tenantID, userID int64, hash []byte, sentAt, expiresAt time.Time) error
+	// CreateInvitedUser inserts u, which has no password, with the
+	// invitation inv, and queues inv.Mail, in one transaction: if any step
+	// fails nothing is stored. ECONFLICT if the email is taken in the
+	// tenant, EINVALID for a user the rules refuse.
+	CreateInvitedUser(ctx context.Context, u *User, inv *Invitation) error
+	// SetInvitation gives the user the invitation inv (replacing any
+	// previous one, so old links stop working) and queues inv.Mail, in one
+	// transaction. ENOTFOUND if the user is not in the tenant.
+	SetInvitation(ctx context.Context, tenantID, userID int64, inv *Invitation) error
 	// FindUserByInvitationHash returns the invited user, or ENOTFOUND.
 	FindUserByInvitationHash(ctx context.Context, hash []byte) (*User, error)
-	// AcceptInvitation sets the password, marks the invitation accepted and
-	// clears the token, only if the token is still the current one.
+	// AcceptInvitation sets the password (and when it was set), marks the
+	// invitation accepted and clears the token, only if the token is still
+	// the current one and has not expired.
 	// ENOTFOUND when it is not.
 	AcceptInvitation(ctx context.Context, hash []byte, passwordHash string, now time.Time) (*User, error)
 }

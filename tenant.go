@@ -16,9 +16,15 @@ type Tenant struct {
 
 // TenantService stores tenants.
 type TenantService interface {
-	// CreateTenant inserts t and sets its ID and timestamps. EINVALID if the
-	// name is empty.
+	// CreateTenant inserts t with its default story, in one transaction,
+	// and sets its ID and timestamps. EINVALID if the name is empty.
 	CreateTenant(ctx context.Context, t *Tenant) error
+	// BootstrapTenant creates t with its default story, admin as its first
+	// admin (made an active admin) and key (Hash and Prefix set by the
+	// caller) as the admin's API key, in one transaction: if any step fails
+	// nothing is stored. EINVALID for an empty name or a user the rules
+	// refuse.
+	BootstrapTenant(ctx context.Context, t *Tenant, admin *User, key *APIKey) error
 	// FindTenantByID returns ENOTFOUND if there is no such tenant.
 	FindTenantByID(ctx context.Context, id int64) (*Tenant, error)
 	// CountTenants returns how many tenants exist (zero on a fresh database).

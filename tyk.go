@@ -26,8 +26,9 @@ type Organisation struct {
 // holds super users (see TykUser) is never an organisation: it is not
 // listed, found, replaced or deleted through this service.
 type OrganisationService interface {
-	// CreateOrganisation inserts o and sets its ID and timestamps.
-	// EINVALID if OwnerName is empty.
+	// CreateOrganisation inserts o with its tenant's default story, in one
+	// transaction, and sets its ID and timestamps. EINVALID if OwnerName
+	// is empty.
 	CreateOrganisation(ctx context.Context, o *Organisation) error
 	// FindOrganisationByID returns ENOTFOUND if there is no such organisation.
 	FindOrganisationByID(ctx context.Context, id int64) (*Organisation, error)
@@ -101,9 +102,11 @@ type TykUserService interface {
 	// InstanceTenantID returns the hidden tenant of super users, creating it
 	// on first use.
 	InstanceTenantID(ctx context.Context) (int64, error)
-	// CreateTykUser inserts u (u.TenantID set by the caller) and, when key is
-	// not nil, key as the user's access key, in one transaction.
-	// ECONFLICT if the email is taken in the tenant.
+	// CreateTykUser inserts u and, when key is not nil, key as the user's
+	// access key, in one transaction: if any step fails nothing is stored.
+	// u.TenantID is set by the caller, or 0 with u.SuperUser for a super
+	// user, whose hidden tenant is then found or created in the same
+	// transaction. ECONFLICT if the email is taken in the tenant.
 	CreateTykUser(ctx context.Context, u *TykUser, key *APIKey) error
 	// FindTykUser returns the user with this id within scope, or ENOTFOUND.
 	FindTykUser(ctx context.Context, scope UserScope, id int64) (*TykUser, error)

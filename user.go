@@ -2,23 +2,8 @@ package steward
 
 import (
 	"context"
-	"net/mail"
-	"strings"
 	"time"
-	"unicode/utf8"
 )
-
-// MinPasswordLength is the shortest password Steward accepts by default;
-// the server's configuration may lower it to LowestPasswordMinLength.
-const MinPasswordLength = 8
-
-// LowestPasswordMinLength is the lowest minimum password length a server
-// may be configured with (Tyk's own minimum).
-const LowestPasswordMinLength = 6
-
-// MaxPasswordLength is bcrypt's input limit; longer passwords would be
-// silently truncated, so they are refused instead.
-const MaxPasswordLength = 72
 
 // Invitation states shown on users.
 const (
@@ -69,40 +54,6 @@ func (u *User) InvitationStatus(now time.Time) string {
 // Locked reports whether sign-in is refused because of repeated failures.
 func (u *User) Locked(now time.Time) bool {
 	return u.LockedUntil != nil && now.Before(*u.LockedUntil)
-}
-
-// NormalizeEmail trims and lower-cases an address and checks its form.
-// It returns EINVALID naming the field "email" when the address is unusable.
-func NormalizeEmail(s string) (string, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	if s == "" {
-		return "", FieldErrorf("email", "email is required")
-	}
-	if len(s) > 254 {
-		return "", FieldErrorf("email", "email must be at most 254 characters")
-	}
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || !strings.Contains(s[strings.LastIndex(s, "@")+1:], ".") {
-		return "", FieldErrorf("email", "email %q is not a valid address like name@example.com", s)
-	}
-	return s, nil
-}
-
-// ValidatePassword checks a plaintext password against Steward's rules: at
-// least minLength characters (MinPasswordLength when minLength is 0) and
-// at most MaxPasswordLength bytes. The error names the field and the
-// minimum in force.
-func ValidatePassword(field, p string, minLength int) error {
-	if minLength <= 0 {
-		minLength = MinPasswordLength
-	}
-	if utf8.RuneCountInString(p) < minLength {
-		return FieldErrorf(field, "%s must be at least %d characters", field, minLength)
-	}
-	if len(p) > MaxPasswordLength {
-		return FieldErrorf(field, "%s must be at most %d bytes", field, MaxPasswordLength)
-	}
-	return nil
 }
 
 // UserFilter selects users of one tenant.

@@ -177,7 +177,7 @@ func (r *Runner) httpRequest(ctx context.Context, opts map[string]any, event any
 		return nil, fail("HTTPRequest::ConnectionFailed", "%s: reading the response: %v", target, err)
 	}
 	if resp.StatusCode >= 500 {
-		return nil, fail("HTTPRequest::ServerError", "%s answered %d: %s", target, resp.StatusCode, truncate(string(raw), 500))
+		return nil, fail("HTTPRequest::ServerError", "%s answered %d: %s", target, resp.StatusCode, steward.Truncate(string(raw), 500))
 	}
 	headers := map[string]any{}
 	for k, v := range resp.Header {
@@ -242,13 +242,6 @@ func buildRequest(ctx context.Context, opts map[string]any, event any) (*http.Re
 		}
 	}
 	return req, nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }
 
 // encodePayload turns the rendered payload into a request body: JSON by

@@ -2,7 +2,7 @@ package httpapi
 
 import (
 	"context"
-	"fmt"
+	"strings"
 
 	"github.com/steward-dev/steward"
 	"github.com/steward-dev/steward/password"
@@ -17,33 +17,34 @@ type BootstrapResult struct {
 	Password string `json:"password,omitempty"`
 }
 
-// Bootstrap creates a tenant with an admin user and a fresh API key. An
-// empty plaintext password gets a random one, returned in the result.
+// Bootstrap creates a tenant with its default story, an admin user and a
+// fresh API key, in one transaction: if any step fails nothing is left
+// behind and a retry starts afresh. An empty plaintext password gets a
+// random one, returned in the result. The email and name are checked
+// before the password is hashed.
 func Bootstrap(ctx context.Context, svc Services, tenantName, email, plaintext string, cost int) (*BootstrapResult, error) {
 	res := &BootstrapResult{}
+	u := &steward.User{Email: email}
+	if err := (steward.UserInput{Email: &u.Email}).Normalize(); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(tenantName) == "" {
+		return nil, steward.FieldErrorf("tenant", "the tenant name is required")
+	}
 	if plaintext == "" {
 		secret, _ := steward.NewSecret("")
 		plaintext = secret[:24]
 		res.Password = plaintext
 	}
-	hash, err := password.Hash("password", plaintext, 0, cost)
+	hash, err := password.Hash("password", plaintext, cost)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := steward.NormalizeEmail(email); err != nil {
-		return nil, err
-	}
+	u.PasswordHash = hash
 	t := &steward.Tenant{Name: tenantName}
-	if err := svc.Tenants.CreateTenant(ctx, t); err != nil {
-		return nil, fmt.Errorf("create tenant: %w", err)
-	}
-	u := &steward.User{TenantID: t.ID, Email: email, Admin: true, IsActive: true, PasswordHash: hash}
-	if err := svc.Users.CreateUser(ctx, u); err != nil {
-		return nil, fmt.Errorf("create admin: %w", err)
-	}
-	k, key := NewAPIKey("bootstrap", t.ID, u.ID, nil)
-	if err := svc.APIKeys.CreateAPIKey(ctx, k); err != nil {
-		return nil, fmt.Errorf("create API key: %w", err)
+	k, key := NewAPIKey("bootstrap", 0, 0, nil)
+	if err := svc.Tenants.BootstrapTenant(ctx, t, u, k); err != nil {
+		return nil, err
 	}
 	res.TenantID, res.UserID, res.Email, res.APIKey = t.ID, u.ID, u.Email, key
 	return res, nil

@@ -64,7 +64,7 @@ func seedSectionA(t *testing.T, e *env, s *contractState) {
 			t.Fatal(err)
 		}
 		token, hash := steward.NewSecret("inv_")
-		if err := e.DB.SetInvitation(ctx, tenant, u.ID, hash, now, now.Add(time.Hour)); err != nil {
+		if err := e.DB.SetInvitation(ctx, tenant, u.ID, &steward.Invitation{TokenHash: hash, SentAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 		s.ids[name] = token

@@ -38,7 +38,7 @@ type invitationPageData struct {
 // renderInvitationPage writes the page with headers that keep the token
 // out of referrers and caches and allow no outside content.
 func (s *Server) renderInvitationPage(w http.ResponseWriter, status int, d invitationPageData) {
-	d.MinLength, d.MaxLength = s.passwordMinLength(), steward.MaxPasswordLength
+	d.MinLength, d.MaxLength = s.Config.passwordPolicy().Min(), steward.MaxPasswordLength
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")

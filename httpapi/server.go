@@ -31,6 +31,9 @@ type Config struct {
 	LoginRetention time.Duration
 	// BcryptCost is the password hashing work factor (0 = bcrypt default).
 	BcryptCost int
+	// PasswordMinLength is the fewest characters a new password may have
+	// (0 = steward.MinPasswordLength).
+	PasswordMinLength int
 	// CredentialCacheTTL is how long an API key's lookup is reused (0
 	// disables the cache). See credentialCache for how staleness is bounded.
 	CredentialCacheTTL time.Duration
@@ -40,9 +43,6 @@ type Config struct {
 	// empty leaves /metrics open (for scrapers on a private network).
 	MetricsToken string
 
-	// PasswordMinLength is the shortest password accepted anywhere a
-	// password is set (0 means steward.MinPasswordLength).
-	PasswordMinLength int
 	// TykForbidAdminResetAccessToken refuses admins resetting another
 	// user's access key on /api/users/{id}/actions/key/reset (Tyk
 	// Dashboard's security.forbid_admin_reset_access_token).
@@ -58,9 +58,9 @@ func DefaultConfig() Config {
 		LockoutWindow:      15 * time.Minute,
 		LockoutDuration:    30 * time.Minute,
 		CredentialCacheTTL: 2 * time.Second,
+		PasswordMinLength:  steward.MinPasswordLength,
 		LoginRetention:     30 * 24 * time.Hour,
 
-		PasswordMinLength:              steward.MinPasswordLength,
 		TykForbidAdminResetAccessToken: true,
 	}
 }
@@ -86,6 +86,9 @@ type Services struct {
 	Queue steward.JobQueue
 	// Metrics is shared with the job engine; nil makes a new registry.
 	Metrics *metrics.Registry
+	// MailQueued, when set, is called after a use case stored mail in its
+	// own transaction (an invitation), to wake the mail dispatcher.
+	MailQueued func()
 	// Ping checks the database for /readyz.
 	Ping func(ctx context.Context) error
 }

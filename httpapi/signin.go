@@ -57,7 +57,7 @@ type timingHash struct {
 
 func (t *timingHash) get(cost int) string {
 	t.once.Do(func() {
-		t.hash, _ = password.Hash("password", "steward-timing-equaliser", 0, cost)
+		t.hash, _ = password.Hash("password", "steward-timing-equaliser", cost)
 	})
 	return t.hash
 }
@@ -177,8 +177,8 @@ func (s *Server) recordFailure(r *http.Request, email string, a attempt) error {
 // newActivity describes the request as a login activity.
 func (s *Server) newActivity(r *http.Request, email string, u *steward.User) *steward.LoginActivity {
 	act := &steward.LoginActivity{
-		Email: truncate(email, 254), IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 512),
-		Referrer: truncate(r.Referer(), 1024), CreatedAt: s.Clock.Now(),
+		Email: steward.Truncate(email, 254), IP: steward.Truncate(clientIP(r), 64), UserAgent: steward.Truncate(r.UserAgent(), 512),
+		Referrer: steward.Truncate(r.Referer(), 1024), CreatedAt: s.Clock.Now(),
 	}
 	if u != nil {
 		act.TenantID, act.UserID = &u.TenantID, &u.ID
@@ -238,16 +238,3 @@ func clientIP(r *http.Request) string {
 	}
 	return host
 }
-
-// truncate shortens s to at most n bytes without splitting a UTF-8 sequence.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

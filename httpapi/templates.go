@@ -282,7 +282,7 @@ func templateImportMode(r *http.Request) (replace bool, err error) {
 		return true, nil
 	default:
 		return false, &steward.Error{Code: steward.EMALFORMED, Field: "mode",
-			Message: fmt.Sprintf("mode must be merge (the default: omitted description, vendor and product stay unchanged) or replace (they are blanked), got %q", truncate(mode, 64))}
+			Message: fmt.Sprintf("mode must be merge (the default: omitted description, vendor and product stay unchanged) or replace (they are blanked), got %q", steward.Truncate(mode, 64))}
 	}
 }
 

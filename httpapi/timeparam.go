@@ -108,7 +108,7 @@ func queryTime(r *http.Request, name string) (*time.Time, error) {
 	t, err := parseTimestamp(v)
 	if err != nil {
 		return nil, &steward.Error{Code: steward.EMALFORMED, Field: name,
-			Message: name + " " + err.Error() + "; got " + strconv.Quote(truncate(v, 64))}
+			Message: name + " " + err.Error() + "; got " + strconv.Quote(steward.Truncate(v, 64))}
 	}
 	return &t, nil
 }

@@ -115,26 +115,19 @@ type tykUserRequest struct {
 	PasswordMaxDays *int               `json:"password_max_days"`
 }
 
-// validate checks and normalises the fields present.
+// validate checks and normalises the fields present with the rules for a
+// user (steward.UserInput), before any expensive work.
 func (req *tykUserRequest) validate() error {
-	for _, f := range []struct {
-		name string
-		v    *string
-	}{{"first_name", req.FirstName}, {"last_name", req.LastName}, {"group_id", req.GroupID}} {
-		if f.v == nil {
-			continue
-		}
-		*f.v = strings.TrimSpace(*f.v)
-		if len(*f.v) > 255 {
-			return steward.FieldErrorf(f.name, "%s must be at most 255 characters", f.name)
-		}
+	in := steward.UserInput{Email: req.EmailAddress, FirstName: req.FirstName, LastName: req.LastName, EmailField: "email_address"}
+	if err := in.Normalize(); err != nil {
+		return err
 	}
-	if req.EmailAddress != nil {
-		e, err := steward.NormalizeEmail(*req.EmailAddress)
+	if req.GroupID != nil {
+		g, err := steward.NormalizeName("group_id", *req.GroupID)
 		if err != nil {
-			return steward.FieldErrorf("email_address", "email_address %s", strings.TrimPrefix(steward.ErrorMessage(err), "email "))
+			return err
 		}
-		req.EmailAddress = &e
+		req.GroupID = &g
 	}
 	if req.PasswordMaxDays != nil && (*req.PasswordMaxDays < 0 || *req.PasswordMaxDays > 36500) {
 		return steward.FieldErrorf("password_max_days", "password_max_days must be between 0 (no expiry) and 36500")
@@ -147,7 +140,9 @@ func (s *Server) newTykUser(req *tykUserRequest, tenantID int64) (*steward.TykUs
 	if req.EmailAddress == nil {
 		return nil, steward.FieldErrorf("email_address", "email_address is required")
 	}
-	u := &steward.TykUser{User: &steward.User{TenantID: tenantID, Email: *req.EmailAddress, IsActive: true}}
+	// Tenant 0 is the instance tenant of super users, which the store
+	// finds or creates in the transaction that creates the user.
+	u := &steward.TykUser{User: &steward.User{TenantID: tenantID, Email: *req.EmailAddress, IsActive: true}, SuperUser: tenantID == 0}
 	var perms map[string]string
 	if req.UserPermissions != nil {
 		perms = *req.UserPermissions
@@ -225,11 +220,11 @@ func tykUserID(r *http.Request, notFound string) (int64, error) {
 	return id, nil
 }
 
-// orgTenant resolves a request's org_id to a tenant: "" (or absent) is the
-// instance tenant of super users.
+// orgTenant resolves a request's org_id to a tenant: "" (or absent) is
+// the instance tenant of super users, returned as 0 (see newTykUser).
 func (s *Server) orgTenant(ctx context.Context, orgID *string) (int64, error) {
 	if orgID == nil || strings.TrimSpace(*orgID) == "" {
-		return s.TykUsers.InstanceTenantID(ctx)
+		return 0, nil
 	}
 	if o, err := s.findTykOrg(ctx, *orgID); err == nil {
 		return o.ID, nil

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -21,34 +20,16 @@ type userRequest struct {
 	Password          *string   `json:"password"`
 }
 
-var permissionName = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,63}$`)
-
-// validate checks the fields present in the request.
+// validate checks and normalises the fields present with the rules for a
+// user (steward.UserInput), before any expensive work.
 func (req *userRequest) validate() error {
-	for _, f := range []struct {
-		name string
-		v    *string
-	}{{"first_name", req.FirstName}, {"last_name", req.LastName}} {
-		if f.v == nil {
-			continue
-		}
-		*f.v = strings.TrimSpace(*f.v)
-		if len(*f.v) > 255 {
-			return steward.FieldErrorf(f.name, "%s must be at most 255 characters", f.name)
-		}
+	if err := (steward.UserInput{Email: req.Email, FirstName: req.FirstName, LastName: req.LastName}).Normalize(); err != nil {
+		return err
 	}
 	if req.TenantPermissions != nil {
-		seen := map[string]bool{}
-		perms := []string{}
-		for _, p := range *req.TenantPermissions {
-			p = strings.ToUpper(strings.TrimSpace(p))
-			if !permissionName.MatchString(p) {
-				return steward.FieldErrorf("tenant_permissions", "tenant_permissions entries must be names like AUDIT_LOG_READ, got %q", p)
-			}
-			if !seen[p] {
-				seen[p] = true
-				perms = append(perms, p)
-			}
+		perms, err := steward.NormalizeTenantPermissions(*req.TenantPermissions)
+		if err != nil {
+			return err
 		}
 		*req.TenantPermissions = perms
 	}
@@ -133,18 +114,20 @@ func (s *Server) handleUserCreate(w http.ResponseWriter, r *http.Request) error 
 	if req.TenantPermissions != nil {
 		u.TenantPermissions = *req.TenantPermissions
 	}
-	if req.Password != nil {
+	if req.Password == nil {
+		// No password: the user, the invitation and its email are stored
+		// together or not at all.
+		if err := s.Invitations.CreateInvitedUser(r.Context(), u, s.newInvitation(r, u.Email)); err != nil {
+			return err
+		}
+		s.invitationQueued(u)
+	} else {
 		h, err := s.hashPassword("password", *req.Password)
 		if err != nil {
 			return err
 		}
 		u.PasswordHash = h
-	}
-	if err := s.Users.CreateUser(r.Context(), u); err != nil {
-		return err
-	}
-	if u.PasswordHash == "" {
-		if err := s.invite(r, u); err != nil {
+		if err := s.Users.CreateUser(r.Context(), u); err != nil {
 			return err
 		}
 	}

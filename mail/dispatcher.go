@@ -15,7 +15,8 @@ import (
 //
 // Without a Mailer (no SMTP configured) the dispatcher logs each message,
 // link included, so an operator can still find it, and leaves it in the
-// outbox; when a Mailer is configured later, Run sends everything unsent.
+// outbox; every later start logs it again, and once a Mailer is
+// configured, Run sends everything unsent.
 type Dispatcher struct {
 	Outbox steward.OutboxService
 	Mailer steward.Mailer // nil: log only
@@ -47,6 +48,15 @@ func (d *Dispatcher) wakeChan() chan struct{} {
 	return d.wake
 }
 
+// Wake makes a running dispatcher look at the outbox now; use cases that
+// queue mail in their own transaction call it after committing.
+func (d *Dispatcher) Wake() {
+	select {
+	case d.wakeChan() <- struct{}{}:
+	default:
+	}
+}
+
 // wakingOutbox is an outbox that tells a dispatcher about new mail.
 type wakingOutbox struct {
 	steward.OutboxService
@@ -58,10 +68,7 @@ func (w wakingOutbox) EnqueueMail(ctx context.Context, m *steward.MailMessage) e
 	if err := w.OutboxService.EnqueueMail(ctx, m); err != nil {
 		return err
 	}
-	select {
-	case w.d.wake <- struct{}{}:
-	default:
-	}
+	w.d.Wake()
 	return nil
 }
 
@@ -101,17 +108,22 @@ func (d *Dispatcher) Backoff(attempts int) time.Duration {
 	return min(wait, d.MaxBackoff)
 }
 
-// Run polls the outbox until ctx ends. Call Waking before Run, not
-// concurrently with it.
+// Run polls the outbox until ctx ends. Call Waking or Wake before Run,
+// not concurrently with it.
+//
+// At start every unsent message is made due at once: with a mail server,
+// so that mail kept while there was none goes out now; without one, so
+// that each pending message, link included, is written to this run's log
+// again (an operator reading the log of a restarted server still finds it).
 func (d *Dispatcher) Run(ctx context.Context) {
 	d.defaults()
 	wake := d.wakeChan()
-	if d.Mailer != nil {
-		if n, err := d.Outbox.RescheduleUnsentMail(ctx, d.Clock.Now()); err != nil {
-			d.Log.Warn("mail outbox: reschedule unsent mail", "error", err)
-		} else if n > 0 {
-			d.Log.Info("mail outbox: sending mail kept while no server was configured", "messages", n)
-		}
+	if n, err := d.Outbox.RescheduleUnsentMail(ctx, d.Clock.Now()); err != nil {
+		d.Log.Warn("mail outbox: reschedule unsent mail", "error", err)
+	} else if n > 0 && d.Mailer != nil {
+		d.Log.Info("mail outbox: sending mail kept while no server was configured", "messages", n)
+	} else if n > 0 {
+		d.Log.Warn("mail outbox: unsent mail is waiting for an SMTP server (STEWARD_SMTP_URL); logging it again", "messages", n)
 	}
 	t := time.NewTicker(d.Interval)
 	defer t.Stop()

@@ -11,21 +11,36 @@ import (
 // DefaultCost is bcrypt's work factor for new hashes.
 const DefaultCost = bcrypt.DefaultCost
 
-// Hash validates a plaintext password against Steward's rules (at least
-// minLength characters; 0 means steward.MinPasswordLength) and returns its
-// bcrypt hash. field names the request field in validation errors.
-func Hash(field, plaintext string, minLength, cost int) (string, error) {
-	if err := steward.ValidatePassword(field, plaintext, minLength); err != nil {
+// Hasher checks new passwords against a policy and hashes them.
+type Hasher struct {
+	// Policy is the rule every password must pass (the zero value is
+	// Steward's default).
+	Policy steward.PasswordPolicy
+	// Cost is bcrypt's work factor (0 = DefaultCost).
+	Cost int
+}
+
+// Hash validates a plaintext password against the policy and returns its
+// bcrypt hash. field names the request field in validation errors. The
+// policy is checked first, so a refused password costs no bcrypt work.
+func (h Hasher) Hash(field, plaintext string) (string, error) {
+	if err := h.Policy.Check(field, plaintext); err != nil {
 		return "", err
 	}
+	cost := h.Cost
 	if cost == 0 {
 		cost = DefaultCost
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte(plaintext), cost)
+	b, err := bcrypt.GenerateFromPassword([]byte(plaintext), cost)
 	if err != nil {
 		return "", fmt.Errorf("hash password: %w", err)
 	}
-	return string(h), nil
+	return string(b), nil
+}
+
+// Hash is Hasher{Cost: cost}.Hash: the default policy.
+func Hash(field, plaintext string, cost int) (string, error) {
+	return Hasher{Cost: cost}.Hash(field, plaintext)
 }
 
 // Check reports whether plaintext matches hash. An empty hash (a user who

@@ -67,7 +67,7 @@ func New(q steward.JobQueue, h Handler, cfg Config) *Engine {
 	host, _ := os.Hostname()
 	return &Engine{
 		q: q, h: h, cfg: cfg,
-		worker:    fmt.Sprintf("%s:%d:%s", truncate(host, 40), os.Getpid(), hex.EncodeToString(b)),
+		worker:    fmt.Sprintf("%s:%d:%s", steward.Truncate(host, 40), os.Getpid(), hex.EncodeToString(b)),
 		inflight:  map[int64]*running{},
 		freed:     make(chan struct{}, 1),
 		deadAdded: make(chan struct{}, 1),
@@ -79,13 +79,6 @@ func New(q steward.JobQueue, h Handler, cfg Config) *Engine {
 
 // WorkerID is the name this engine leases jobs under.
 func (e *Engine) WorkerID() string { return e.worker }
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
-}
 
 // Run works jobs until ctx ends, then shuts down gracefully: it stops
 // fetching, returns jobs it leased but did not start, lets running jobs

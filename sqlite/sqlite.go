@@ -3,6 +3,8 @@
 package sqlite
 
 import (
+	"context"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -71,6 +73,70 @@ func (dialect) Migrations() fs.FS {
 		panic(err) // the embedded directory always exists
 	}
 	return sub
+}
+
+// InTxWithoutForeignKeys implements sqlstore.ForeignKeysOffMigrator.
+// PRAGMA foreign_keys is a no-op inside a transaction, so it is set on the
+// connection first; PRAGMA foreign_key_check then finds every row whose
+// parent is missing, and any such row rolls the migration back.
+func (dialect) InTxWithoutForeignKeys(ctx context.Context, pool *sql.DB, fn func(tx *sql.Tx) error) (err error) {
+	conn, err := pool.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+		return err
+	}
+	defer func() {
+		if _, onErr := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA foreign_keys = ON`); onErr != nil {
+			// The connection must not go back to the pool without enforcement.
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			err = errors.Join(err, fmt.Errorf("turn foreign keys back on: %w", onErr))
+		}
+	}()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := foreignKeyCheck(ctx, tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// foreignKeyCheck fails naming the first rows whose foreign keys point
+// nowhere.
+func foreignKeyCheck(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, `PRAGMA foreign_key_check`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var broken []string
+	for rows.Next() {
+		var table, parent string
+		var rowid sql.NullInt64
+		var fk int
+		if err := rows.Scan(&table, &rowid, &parent, &fk); err != nil {
+			return err
+		}
+		if len(broken) < 10 {
+			broken = append(broken, fmt.Sprintf("%s row %d refers to a missing %s", table, rowid.Int64, parent))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(broken) > 0 {
+		return fmt.Errorf("foreign key check failed: %s", strings.Join(broken, "; "))
+	}
+	return nil
 }
 
 func (dialect) TranslateError(err error) error {

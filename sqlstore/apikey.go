@@ -30,12 +30,27 @@ func fillAPIKeyTimes(k *steward.APIKey, dest []any) {
 
 // CreateAPIKey implements steward.APIKeyService.
 func (db *DB) CreateAPIKey(ctx context.Context, k *steward.APIKey) error {
+	if err := db.insertAPIKey(ctx, nil, k); err != nil {
+		return db.Dialect.TranslateError(err)
+	}
+	return nil
+}
+
+// insertAPIKey inserts k inside a use case's transaction tx, or on its own
+// when tx is nil.
+func (db *DB) insertAPIKey(ctx context.Context, tx *sql.Tx, k *steward.APIKey) error {
 	k.CreatedAt = db.Clock.Now()
-	err := db.Write.QueryRowContext(ctx, db.Q(`INSERT INTO api_keys (tenant_id, user_id, name, prefix, hash, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-		k.TenantID, k.UserID, k.Name, k.Prefix, k.Hash, Micros(k.CreatedAt), MicrosPtr(k.ExpiresAt)).Scan(&k.ID)
-	if err != nil {
-		return fmt.Errorf("create api key: %w", db.Dialect.TranslateError(err))
+	const insert = `INSERT INTO api_keys (tenant_id, user_id, name, prefix, hash, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`
+	args := []any{k.TenantID, k.UserID, k.Name, k.Prefix, k.Hash, Micros(k.CreatedAt), MicrosPtr(k.ExpiresAt)}
+	var r scanner
+	if tx != nil {
+		r = tx.QueryRowContext(ctx, db.Q(insert), args...)
+	} else {
+		r = db.Write.QueryRowContext(ctx, db.Q(insert), args...)
+	}
+	if err := r.Scan(&k.ID); err != nil {
+		return fmt.Errorf("create api key: %w", err)
 	}
 	return nil
 }

@@ -12,16 +12,46 @@ import (
 
 var _ steward.InvitationService = (*DB)(nil)
 
+// CreateInvitedUser implements steward.InvitationService.
+func (db *DB) CreateInvitedUser(ctx context.Context, u *steward.User, inv *steward.Invitation) error {
+	u.PasswordHash = ""
+	u.InvitationTokenHash = inv.TokenHash
+	u.InvitationSentAt, u.InvitationExpiresAt, u.InvitationAcceptedAt = &inv.SentAt, &inv.ExpiresAt, nil
+	return db.InTx(ctx, func(tx *sql.Tx) error {
+		if err := db.insertUser(ctx, tx, u); err != nil {
+			return err
+		}
+		return db.queueInvitationMail(ctx, tx, u, inv)
+	})
+}
+
+// queueInvitationMail addresses the invitation's email to u and queues it.
+func (db *DB) queueInvitationMail(ctx context.Context, tx *sql.Tx, u *steward.User, inv *steward.Invitation) error {
+	if inv.Mail == nil {
+		return nil
+	}
+	inv.Mail.TenantID, inv.Mail.To = u.TenantID, u.Email
+	if err := db.enqueueMail(ctx, tx, inv.Mail); err != nil {
+		return fmt.Errorf("queue invitation: %w", err)
+	}
+	return nil
+}
+
 // SetInvitation implements steward.InvitationService.
-func (db *DB) SetInvitation(ctx context.Context, tenantID, userID int64, hash []byte, sentAt, expiresAt time.Time) error {
-	res, err := db.Exec(ctx, `UPDATE users SET invitation_token_hash = ?, invitation_sent_at = ?, invitation_expires_at = ?,
-		invitation_accepted_at = NULL, updated_at = ? WHERE id = ? AND tenant_id = ?`,
-		hash, Micros(sentAt), Micros(expiresAt), Micros(sentAt), userID, tenantID)
+func (db *DB) SetInvitation(ctx context.Context, tenantID, userID int64, inv *steward.Invitation) error {
+	err := db.InTx(ctx, func(tx *sql.Tx) error {
+		u, err := scanUser(tx.QueryRowContext(ctx, db.Q(`UPDATE users SET invitation_token_hash = ?, invitation_sent_at = ?,
+			invitation_expires_at = ?, invitation_accepted_at = NULL, updated_at = ? WHERE id = ? AND tenant_id = ?
+			RETURNING `+userColumns), inv.TokenHash, Micros(inv.SentAt), Micros(inv.ExpiresAt), Micros(inv.SentAt), userID, tenantID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("user")
+		} else if err != nil {
+			return err
+		}
+		return db.queueInvitationMail(ctx, tx, u, inv)
+	})
 	if err != nil {
 		return fmt.Errorf("set invitation for user %d: %w", userID, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return notFound("user")
 	}
 	return nil
 }
@@ -49,8 +79,8 @@ func (db *DB) AcceptInvitation(ctx context.Context, hash []byte, passwordHash st
 		} else if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, db.Q(`UPDATE users SET password_hash = ?, invitation_token_hash = NULL,
-			invitation_accepted_at = ?, updated_at = ? WHERE id = ?`), passwordHash, Micros(now), Micros(now), u.ID)
+		_, err = tx.ExecContext(ctx, db.Q(`UPDATE users SET password_hash = ?, password_updated_at = ?, invitation_token_hash = NULL,
+			invitation_accepted_at = ?, updated_at = ? WHERE id = ?`), passwordHash, Micros(now), Micros(now), Micros(now), u.ID)
 		u.PasswordHash, u.InvitationTokenHash, u.InvitationAcceptedAt, u.UpdatedAt = passwordHash, nil, &now, now
 		return err
 	})

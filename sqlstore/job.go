@@ -246,8 +246,8 @@ func (db *DB) FinishJobs(ctx context.Context, worker string, done []int64, faile
 				state, inc, died = steward.JobDead, 0, sql.NullInt64{Int64: now, Valid: true}
 			}
 			var tenant, action int64
-			err := stmt.QueryRowContext(ctx, int(state), Micros(f.RunAt), inc, now, truncate(f.ErrorClass, 200),
-				truncate(f.ErrorMessage, 4000), died, f.ID, worker).Scan(&tenant, &action)
+			err := stmt.QueryRowContext(ctx, int(state), Micros(f.RunAt), inc, now, steward.Truncate(f.ErrorClass, 200),
+				steward.Truncate(f.ErrorMessage, 4000), died, f.ID, worker).Scan(&tenant, &action)
 			if errors.Is(err, sql.ErrNoRows) {
 				continue // the lease was lost; another worker owns the job now
 			} else if err != nil {
@@ -261,14 +261,6 @@ func (db *DB) FinishJobs(ctx context.Context, worker string, done []int64, faile
 		return fmt.Errorf("finish jobs: %w", err)
 	}
 	return nil
-}
-
-// truncate shortens s to at most n bytes.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }
 
 // countRows adds d to the count of state for every (tenant_id, action_id)

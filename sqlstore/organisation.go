@@ -57,10 +57,13 @@ func (db *DB) CreateOrganisation(ctx context.Context, o *steward.Organisation) e
 	}
 	now := db.Clock.Now()
 	o.CreatedAt, o.UpdatedAt = now, now
-	err = db.Write.QueryRowContext(ctx, db.Q(`INSERT INTO tenants (name, tyk_fields, created_at, updated_at)
-		VALUES (?, ?, ?, ?) RETURNING id`), o.OwnerName, fields, Micros(now), Micros(now)).Scan(&o.ID)
+	err = db.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		o.ID, _, err = db.insertTenant(ctx, tx, newTenant{name: o.OwnerName, fields: fields}, Micros(now))
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("create organisation: %w", db.Dialect.TranslateError(err))
+		return fmt.Errorf("create organisation: %w", err)
 	}
 	return nil
 }
@@ -159,9 +162,7 @@ func (db *DB) DeleteOrganisation(ctx context.Context, id int64) error {
 	return nil
 }
 
-// InstanceTenantID implements steward.TykUserService. Two servers creating
-// the tenant at once collide on the unique index tenants_instance; the
-// loser reads the winner's row.
+// InstanceTenantID implements steward.TykUserService.
 func (db *DB) InstanceTenantID(ctx context.Context) (int64, error) {
 	var id int64
 	err := db.Read.QueryRowContext(ctx, `SELECT id FROM tenants WHERE instance = TRUE`).Scan(&id)
@@ -170,16 +171,30 @@ func (db *DB) InstanceTenantID(ctx context.Context) (int64, error) {
 	} else if !errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("find instance tenant: %w", err)
 	}
-	now := Micros(db.Clock.Now())
-	err = db.Write.QueryRowContext(ctx, db.Q(`INSERT INTO tenants (name, instance, created_at, updated_at)
-		VALUES (?, TRUE, ?, ?) RETURNING id`), instanceTenantName, now, now).Scan(&id)
+	err = db.InTx(ctx, func(tx *sql.Tx) error {
+		id, err = db.instanceTenant(ctx, tx)
+		return err
+	})
+	return id, err
+}
+
+// instanceTenant finds the instance tenant inside tx, creating it (with a
+// default story, like every tenant) when missing. Two servers creating it
+// at once meet on the unique index tenants_instance: the second insert
+// does nothing and reads the first one's row.
+func (db *DB) instanceTenant(ctx context.Context, tx *sql.Tx) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM tenants WHERE instance = TRUE`).Scan(&id)
 	if err == nil {
 		return id, nil
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("find instance tenant: %w", err)
 	}
-	if steward.ErrorCode(db.Dialect.TranslateError(err)) != steward.ECONFLICT {
-		return 0, fmt.Errorf("create instance tenant: %w", err)
+	id, created, err := db.insertTenant(ctx, tx, newTenant{name: instanceTenantName, instance: true}, Micros(db.Clock.Now()))
+	if err != nil || created {
+		return id, err
 	}
-	if err := db.Write.QueryRowContext(ctx, `SELECT id FROM tenants WHERE instance = TRUE`).Scan(&id); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT id FROM tenants WHERE instance = TRUE`).Scan(&id); err != nil {
 		return 0, fmt.Errorf("find instance tenant: %w", err)
 	}
 	return id, nil

@@ -10,9 +10,10 @@ import (
 	"github.com/steward-dev/steward"
 )
 
-// ImportOrganisation implements steward.OrganisationService. The tenant
-// and its default story are written in one transaction; the unique index
-// tenants_tyk_id turns a taken Tyk id into ECONFLICT.
+// ImportOrganisation implements steward.OrganisationService: the tenant
+// and its default story, as every create writes them (insertTenant), in
+// one transaction; the unique index tenants_tyk_id turns a taken Tyk id
+// into ECONFLICT.
 func (db *DB) ImportOrganisation(ctx context.Context, o *steward.Organisation) error {
 	o.OwnerName = strings.TrimSpace(o.OwnerName)
 	if o.OwnerName == "" {
@@ -28,12 +29,9 @@ func (db *DB) ImportOrganisation(ctx context.Context, o *steward.Organisation) e
 	now := db.Clock.Now()
 	o.CreatedAt, o.UpdatedAt = now, now
 	err = db.InTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, db.Q(`INSERT INTO tenants (name, tyk_id, tyk_fields, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?) RETURNING id`), o.OwnerName, o.TykID, fields, Micros(now), Micros(now)).Scan(&o.ID)
-		if err != nil {
-			return err
-		}
-		return db.createStory(ctx, tx, &steward.Story{TenantID: o.ID, Name: steward.DefaultStoryName})
+		var err error
+		o.ID, _, err = db.insertTenant(ctx, tx, newTenant{name: o.OwnerName, fields: fields, tykID: o.TykID}, Micros(now))
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("import organisation %s: %w", o.TykID, db.Dialect.TranslateError(err))

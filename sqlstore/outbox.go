@@ -13,15 +13,25 @@ var _ steward.OutboxService = (*DB)(nil)
 
 // EnqueueMail implements steward.OutboxService.
 func (db *DB) EnqueueMail(ctx context.Context, m *steward.MailMessage) error {
-	now := db.Clock.Now()
-	m.CreatedAt, m.NextAttemptAt = now, now
-	tenant := sql.NullInt64{Int64: m.TenantID, Valid: m.TenantID != 0}
-	err := db.Write.QueryRowContext(ctx, db.Q(`INSERT INTO mail_outbox (tenant_id, recipient, subject, body, next_attempt_at, created_at)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`), tenant, m.To, m.Subject, m.Body, Micros(now), Micros(now)).Scan(&m.ID)
-	if err != nil {
+	if err := db.enqueueMail(ctx, nil, m); err != nil {
 		return fmt.Errorf("enqueue mail: %w", db.Dialect.TranslateError(err))
 	}
 	return nil
+}
+
+// enqueueMail inserts m inside a use case's transaction tx, or on its own
+// when tx is nil.
+func (db *DB) enqueueMail(ctx context.Context, tx *sql.Tx, m *steward.MailMessage) error {
+	now := db.Clock.Now()
+	m.CreatedAt, m.NextAttemptAt = now, now
+	tenant := sql.NullInt64{Int64: m.TenantID, Valid: m.TenantID != 0}
+	const insert = `INSERT INTO mail_outbox (tenant_id, recipient, subject, body, next_attempt_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`
+	args := []any{tenant, m.To, m.Subject, m.Body, Micros(now), Micros(now)}
+	if tx != nil {
+		return tx.QueryRowContext(ctx, db.Q(insert), args...).Scan(&m.ID)
+	}
+	return db.Write.QueryRowContext(ctx, db.Q(insert), args...).Scan(&m.ID)
 }
 
 // FindDueMail implements steward.OutboxService.
@@ -52,10 +62,11 @@ func (db *DB) MarkMailSent(ctx context.Context, id int64, at time.Time) error {
 	return err
 }
 
-// MarkMailFailed implements steward.OutboxService.
+// MarkMailFailed implements steward.OutboxService. The error, a mail
+// server's answer, is capped at 2,000 bytes of valid UTF-8.
 func (db *DB) MarkMailFailed(ctx context.Context, id int64, errMsg string, next time.Time) error {
 	_, err := db.Exec(ctx, `UPDATE mail_outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?`,
-		errMsg, Micros(next), id)
+		steward.Truncate(errMsg, 2000), Micros(next), id)
 	return err
 }
 

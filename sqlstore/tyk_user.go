@@ -56,6 +56,13 @@ func scopeCondition(scope steward.UserScope) (string, []any) {
 // CreateTykUser implements steward.TykUserService.
 func (db *DB) CreateTykUser(ctx context.Context, u *steward.TykUser, key *steward.APIKey) error {
 	return db.InTx(ctx, func(tx *sql.Tx) error {
+		if u.TenantID == 0 && u.SuperUser {
+			id, err := db.instanceTenant(ctx, tx)
+			if err != nil {
+				return err
+			}
+			u.TenantID = id
+		}
 		if err := db.insertUser(ctx, tx, u.User); err != nil {
 			return err
 		}
@@ -83,14 +90,10 @@ func (db *DB) CreateTykUser(ctx context.Context, u *steward.TykUser, key *stewar
 
 // storeAccessKey inserts key and records it as its user's access key.
 func (db *DB) storeAccessKey(ctx context.Context, tx *sql.Tx, key *steward.APIKey) error {
-	key.CreatedAt = db.Clock.Now()
-	err := tx.QueryRowContext(ctx, db.Q(`INSERT INTO api_keys (tenant_id, user_id, name, prefix, hash, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-		key.TenantID, key.UserID, key.Name, key.Prefix, key.Hash, Micros(key.CreatedAt), MicrosPtr(key.ExpiresAt)).Scan(&key.ID)
-	if err != nil {
+	if err := db.insertAPIKey(ctx, tx, key); err != nil {
 		return fmt.Errorf("create access key: %w", err)
 	}
-	_, err = tx.ExecContext(ctx, db.Q(`UPDATE users SET access_key_id = ? WHERE id = ? AND tenant_id = ?`), key.ID, key.UserID, key.TenantID)
+	_, err := tx.ExecContext(ctx, db.Q(`UPDATE users SET access_key_id = ? WHERE id = ? AND tenant_id = ?`), key.ID, key.UserID, key.TenantID)
 	return err
 }
 

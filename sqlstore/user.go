@@ -63,16 +63,16 @@ func (db *DB) CreateUser(ctx context.Context, u *steward.User) error {
 // insertUser inserts u with q, inside or outside a transaction. A user
 // created with a password records when it was set.
 func (db *DB) insertUser(ctx context.Context, q Queryer, u *steward.User) error {
-	email, err := steward.NormalizeEmail(u.Email)
+	if err := (steward.UserInput{Email: &u.Email, FirstName: &u.FirstName, LastName: &u.LastName}).Normalize(); err != nil {
+		return err
+	}
+	perms, err := steward.NormalizeTenantPermissions(u.TenantPermissions)
 	if err != nil {
 		return err
 	}
-	u.Email = email
+	u.TenantPermissions = perms
 	now := db.Clock.Now()
 	u.CreatedAt, u.UpdatedAt = now, now
-	if u.TenantPermissions == nil {
-		u.TenantPermissions = []string{}
-	}
 	var scim sql.NullString
 	if u.ScimUID != nil {
 		scim = sql.NullString{String: *u.ScimUID, Valid: true}
@@ -91,7 +91,7 @@ func (db *DB) insertUser(ctx context.Context, q Queryer, u *steward.User) error 
 	if err != nil {
 		err = db.Dialect.TranslateError(err)
 		if steward.ErrorCode(err) == steward.ECONFLICT {
-			return &steward.Error{Code: steward.ECONFLICT, Field: "email", Message: fmt.Sprintf("a user with email %s already exists", u.Email)}
+			return steward.EmailTaken(u.Email)
 		}
 		return fmt.Errorf("create user: %w", err)
 	}
@@ -233,10 +233,14 @@ func (db *DB) updateUser(ctx context.Context, tx *sql.Tx, tenantID, id int64, up
 		}
 	}
 	if upd.FirstName != nil {
-		u.FirstName = *upd.FirstName
+		if u.FirstName, err = steward.NormalizeName("first_name", *upd.FirstName); err != nil {
+			return nil, err
+		}
 	}
 	if upd.LastName != nil {
-		u.LastName = *upd.LastName
+		if u.LastName, err = steward.NormalizeName("last_name", *upd.LastName); err != nil {
+			return nil, err
+		}
 	}
 	if upd.Admin != nil {
 		u.Admin = *upd.Admin
@@ -245,7 +249,9 @@ func (db *DB) updateUser(ctx context.Context, tx *sql.Tx, tenantID, id int64, up
 		u.IsActive = *upd.IsActive
 	}
 	if upd.TenantPermissions != nil {
-		u.TenantPermissions = *upd.TenantPermissions
+		if u.TenantPermissions, err = steward.NormalizeTenantPermissions(*upd.TenantPermissions); err != nil {
+			return nil, err
+		}
 	}
 	if upd.PasswordHash != nil {
 		u.PasswordHash = *upd.PasswordHash
@@ -279,7 +285,7 @@ func (db *DB) updateUser(ctx context.Context, tx *sql.Tx, tenantID, id int64, up
 		u.PasswordHash, MicrosPtr(u.LockedUntil), Micros(u.UpdatedAt), upd.PasswordHash != nil, Micros(u.UpdatedAt), id, tenantID)
 	if err != nil {
 		if err = db.Dialect.TranslateError(err); steward.ErrorCode(err) == steward.ECONFLICT {
-			return nil, &steward.Error{Code: steward.ECONFLICT, Field: "email", Message: fmt.Sprintf("a user with email %s already exists", u.Email)}
+			return nil, steward.EmailTaken(u.Email)
 		}
 		return nil, err
 	}

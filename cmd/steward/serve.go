@@ -71,6 +71,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 		return err
 	}
 	svc.Outbox = dispatcher.Waking(svc.Outbox)
+	svc.MailQueued = dispatcher.Wake
 	hcfg.MetricsToken = envOr("STEWARD_METRICS_TOKEN", "")
 	api := httpapi.NewServer(svc, hcfg, log, db.Clock)
 
