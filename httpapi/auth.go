@@ -32,8 +32,52 @@ func bearerToken(r *http.Request) string {
 }
 
 // authenticate identifies the caller by API key or, failing that, by the
-// session cookie. It returns EUNAUTHORIZED with a message saying why.
+// session cookie, and checks the tenant's IP access control rules admit
+// the client address. It returns EUNAUTHORIZED with a message saying why
+// (counted as a failed authentication when credentials were sent), or
+// EFORBIDDEN from an address the rules refuse.
 func (s *Server) authenticate(r *http.Request) (*steward.Principal, error) {
+	p, err := s.identify(r)
+	if steward.ErrorCode(err) == steward.EUNAUTHORIZED && sentCredentials(r) {
+		s.authFailed(r)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkIPAccess(r, p.User.TenantID); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// sentCredentials reports whether a request carries an API key or a
+// session cookie, so that a request without any is not counted as guessing.
+func sentCredentials(r *http.Request) bool {
+	if bearerToken(r) != "" {
+		return true
+	}
+	c, err := r.Cookie(SessionCookie)
+	return err == nil && c.Value != ""
+}
+
+// checkIPAccess returns EFORBIDDEN unless the tenant's IP access control
+// rules admit the request's client address.
+func (s *Server) checkIPAccess(r *http.Request, tenantID int64) error {
+	if s.IPAccessRules == nil {
+		return nil
+	}
+	ranges, err := s.ipRules.ranges(r.Context(), s.IPAccessRules, tenantID, s.Clock.Now())
+	if err != nil {
+		return err
+	}
+	if addr := s.clientAddr(r); !steward.IPAllowed(ranges, addr) {
+		return refusedByIP(addr)
+	}
+	return nil
+}
+
+// identify finds the caller by API key or session cookie; see authenticate.
+func (s *Server) identify(r *http.Request) (*steward.Principal, error) {
 	now := s.Clock.Now()
 	if token := bearerToken(r); token != "" {
 		hash := steward.HashSecret(token)

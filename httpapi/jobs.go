@@ -94,8 +94,8 @@ func (s *Server) actionFilter(r *http.Request) (int64, error) {
 	if v == "" {
 		return 0, nil
 	}
-	id, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || id < 1 {
+	id, ok := parseID(v)
+	if !ok {
 		return 0, &steward.Error{Code: steward.EMALFORMED, Field: "action_id", Message: "action_id must be a positive whole number, got " + strconv.Quote(v)}
 	}
 	return id, s.ownAction(r, id)

@@ -77,7 +77,7 @@ func (s *Server) middleware(mux *http.ServeMux) http.Handler {
 			id = hex.EncodeToString(b)
 		}
 		w.Header().Set("X-Request-Id", id)
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		r = s.withClientAddr(r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
 		rec := &statusRecorder{ResponseWriter: w}
 		switch r.Method {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
@@ -102,6 +102,9 @@ func (s *Server) middleware(mux *http.ServeMux) http.Handler {
 				"status", rec.status, "bytes", rec.bytes, "duration_ms", float64(time.Since(start).Microseconds())/1000)
 			s.observeRequest(pattern, rec.status, time.Since(start))
 		}()
+		if s.refuseBanned(rec, r) {
+			return
+		}
 		if pattern == "" {
 			s.unrouted(rec, r, mux)
 			return

@@ -32,6 +32,9 @@ func (s *Server) routes(mux *recordingMux) {
 	mux.Handle("GET /api/v1/templates", s.requireUser(s.handleTemplateList("templates")))
 	mux.Handle("GET /api/v1/templates/{id}", s.requireUser(s.handleTemplateGet))
 
+	// IP access control rules (admin); see ipaccess.go for the paths.
+	s.ipAccessRoutes(mux)
+
 	// Tyk-compatible instance admin API (/admin/...) and /api/users; see tyk.go.
 	s.tykRoutes(mux)
 

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/steward-dev/steward"
@@ -43,6 +44,16 @@ type Config struct {
 	// empty leaves /metrics open (for scrapers on a private network).
 	MetricsToken string
 
+	// ---- access control and credential-guessing throttling ----
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed
+	// when they are the connection's peer; empty believes no header.
+	TrustedProxies []netip.Prefix
+	// AuthFailureLimit failed authentications from one client address
+	// within AuthFailureWindow get the address refused with 429 for
+	// AuthBanDuration. 0 disables the throttle.
+	AuthFailureLimit  int
+	AuthFailureWindow time.Duration
+	AuthBanDuration   time.Duration
 	// TykForbidAdminResetAccessToken refuses admins resetting another
 	// user's access key on /api/users/{id}/actions/key/reset (Tyk
 	// Dashboard's security.forbid_admin_reset_access_token).
@@ -60,6 +71,9 @@ func DefaultConfig() Config {
 		CredentialCacheTTL: 2 * time.Second,
 		PasswordMinLength:  steward.MinPasswordLength,
 		LoginRetention:     30 * 24 * time.Hour,
+		AuthFailureLimit:   20,
+		AuthFailureWindow:  time.Minute,
+		AuthBanDuration:    5 * time.Minute,
 
 		TykForbidAdminResetAccessToken: true,
 	}
@@ -82,6 +96,10 @@ type Services struct {
 	Actions steward.ActionService
 	Events  steward.EventService
 	Jobs    steward.JobService
+	// IPAccessRules are tenants' IP access control rules; AuthThrottle
+	// counts failed authentications per client address (nil: not counted).
+	IPAccessRules steward.IPAccessRuleService
+	AuthThrottle  steward.AuthThrottleService
 	// Queue gives /metrics its queue sizes (nil: none reported).
 	Queue steward.JobQueue
 	// Metrics is shared with the job engine; nil makes a new registry.
@@ -110,6 +128,8 @@ type Store interface {
 	steward.EventService
 	steward.JobService
 	steward.JobQueue
+	steward.IPAccessRuleService
+	steward.AuthThrottleService
 	Ping(ctx context.Context) error
 }
 
@@ -120,6 +140,7 @@ func StoreServices(db Store) Services {
 		Templates:     db,
 		Organisations: db, TykUsers: db,
 		Stories: db, Actions: db, Events: db, Jobs: db, Queue: db,
+		IPAccessRules: db, AuthThrottle: db,
 		Ping: db.Ping,
 	}
 }
@@ -131,11 +152,13 @@ type Server struct {
 	Log    *slog.Logger
 	Clock  steward.Clock
 
-	usage   *usageRecorder
-	creds   *credentialCache
-	timing  timingHash
-	mux     *recordingMux
-	handler http.Handler
+	usage    *usageRecorder
+	creds    *credentialCache
+	ipRules  *ipRuleCache
+	throttle *authThrottle
+	timing   timingHash
+	mux      *recordingMux
+	handler  http.Handler
 }
 
 // NewServer builds the API and its routes.
@@ -152,6 +175,8 @@ func NewServer(svc Services, cfg Config, log *slog.Logger, clock steward.Clock) 
 	s := &Server{Services: svc, Config: cfg, Log: log, Clock: clock}
 	s.usage = newUsageRecorder()
 	s.creds = newCredentialCache(cfg.CredentialCacheTTL, 100_000)
+	s.ipRules = newIPRuleCache(cfg.CredentialCacheTTL, 100_000)
+	s.throttle = newAuthThrottle()
 	s.mux = newRecordingMux()
 	s.routes(s.mux)
 	s.handler = s.middleware(s.mux.ServeMux)

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -130,13 +129,21 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) error {
 			ok = append(ok, a.user)
 		}
 	}
+	ok, refused, err := s.admittedByIP(r, req.Email, ok)
+	if err != nil {
+		return err
+	}
 	switch len(ok) {
 	case 0:
+		if refused {
+			return refusedByIP(s.clientAddr(r))
+		}
 		for _, a := range attempts {
 			if err := s.recordFailure(r, req.Email, a); err != nil {
 				return err
 			}
 		}
+		s.authFailed(r)
 		return steward.Errorf(steward.EUNAUTHORIZED, signInFailed)
 	case 1:
 		return s.startSession(w, r, ok[0])
@@ -145,6 +152,25 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) error {
 		// accounts in several tenants.
 		return steward.FieldErrorf("tenant_id", "this email and password sign in to %d tenants; send tenant_id to choose one", len(ok))
 	}
+}
+
+// admittedByIP keeps the accounts whose tenant's IP access control rules
+// admit the client address. Each refused account gets a failed sign-in
+// activity (ip_not_allowed); refused reports whether there was one.
+func (s *Server) admittedByIP(r *http.Request, email string, users []*steward.User) (kept []*steward.User, refused bool, err error) {
+	for _, u := range users {
+		if err := s.checkIPAccess(r, u.TenantID); steward.ErrorCode(err) == steward.EFORBIDDEN {
+			refused = true
+			if err := s.recordFailure(r, email, attempt{user: u, reason: steward.LoginIPNotAllowed}); err != nil {
+				return nil, refused, err
+			}
+			continue
+		} else if err != nil {
+			return nil, refused, err
+		}
+		kept = append(kept, u)
+	}
+	return kept, refused, nil
 }
 
 // recordFailure records a failed attempt and locks the account once it
@@ -177,7 +203,7 @@ func (s *Server) recordFailure(r *http.Request, email string, a attempt) error {
 // newActivity describes the request as a login activity.
 func (s *Server) newActivity(r *http.Request, email string, u *steward.User) *steward.LoginActivity {
 	act := &steward.LoginActivity{
-		Email: steward.Truncate(email, 254), IP: steward.Truncate(clientIP(r), 64), UserAgent: steward.Truncate(r.UserAgent(), 512),
+		Email: steward.Truncate(email, 254), IP: steward.Truncate(s.clientIP(r), 64), UserAgent: steward.Truncate(r.UserAgent(), 512),
 		Referrer: steward.Truncate(r.Referer(), 1024), CreatedAt: s.Clock.Now(),
 	}
 	if u != nil {
@@ -228,13 +254,4 @@ func (s *Server) handleSignOut(w http.ResponseWriter, r *http.Request) error {
 		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
 	w.WriteHeader(http.StatusNoContent)
 	return nil
-}
-
-// clientIP is the address the request came from (the proxy's, behind one).
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

@@ -50,8 +50,8 @@ type storyRequest struct {
 
 // queryID parses a positive id from a query parameter.
 func queryID(v, name string) (int64, error) {
-	id, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-	if err != nil || id < 1 {
+	id, ok := parseID(strings.TrimSpace(v))
+	if !ok {
 		return 0, &steward.Error{Code: steward.EMALFORMED, Field: name, Message: name + " must be a positive whole number, got " + strconv.Quote(v)}
 	}
 	return id, nil

@@ -107,8 +107,12 @@ func (s *Server) requireInstanceAdmin(h handlerFunc) http.Handler {
 	want := sha256.Sum256([]byte(s.Config.AdminSecret))
 	enabled := s.Config.AdminSecret != ""
 	return s.tykHandle(func(w http.ResponseWriter, r *http.Request) error {
-		got := sha256.Sum256([]byte(r.Header.Get("admin-auth")))
+		sent := r.Header.Get("admin-auth")
+		got := sha256.Sum256([]byte(sent))
 		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 || !enabled {
+			if enabled && sent != "" {
+				s.authFailed(r)
+			}
 			return tykErr(steward.EUNAUTHORIZED, tykNotAuthorised)
 		}
 		return h(w, r)
@@ -158,18 +162,6 @@ func (s *Server) tykRoutes(mux *recordingMux) {
 // a pure function of the id, so the same user or organisation always has
 // the same Tyk id.
 func tykID(id int64) string { return fmt.Sprintf("%024x", id) }
-
-// parseTykID parses a Tyk id made by tykID. Anything else names nothing.
-func parseTykID(s string) (int64, bool) {
-	if len(s) != 24 {
-		return 0, false
-	}
-	id, err := strconv.ParseInt(strings.ToLower(s), 16, 64)
-	if err != nil || id < 1 {
-		return 0, false
-	}
-	return id, true
-}
 
 // decodeTyk reads a JSON object from the body whatever the Content-Type
 // says (curl -d sends a form type). Unparseable JSON gets Tyk's message

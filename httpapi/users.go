@@ -36,16 +36,6 @@ func (req *userRequest) validate() error {
 	return nil
 }
 
-// pathID parses a positive integer path parameter.
-func pathID(r *http.Request, name string) (int64, error) {
-	v := r.PathValue(name)
-	id, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || id < 1 {
-		return 0, steward.Errorf(steward.ENOTFOUND, "%s %q is not a valid id", name, v)
-	}
-	return id, nil
-}
-
 func (s *Server) handleUserList(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r.Context())
 	page, err := parsePage(r)

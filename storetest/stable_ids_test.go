@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -225,6 +226,12 @@ func schemaObjects(t *testing.T, db *sql.DB) []string {
 	return out
 }
 
+// objectTable is the table of a schemaObjects entry ("index i on t" → "t").
+func objectTable(object string) string {
+	_, table, _ := strings.Cut(object, " on ")
+	return table
+}
+
 // TestSQLiteStableIDsMigration builds a database as Steward left it before
 // migration 9 and checks that the migration keeps every id, row, index,
 // trigger and foreign key; that an action id the queue still names after
@@ -308,7 +315,15 @@ func TestSQLiteStableIDsMigration(t *testing.T) {
 			t.Errorf("%s changed:\nbefore %q\nafter  %q", table, before[table], after[table])
 		}
 	}
-	if got, want := strings.Join(schemaObjects(t, db.Write), "\n"), strings.Join(objectsBefore, "\n"); got != want {
+	// Tables that later migrations add bring their own indexes: compare
+	// only the objects on the tables that were there before.
+	var objectsAfter []string
+	for _, o := range schemaObjects(t, db.Write) {
+		if slices.ContainsFunc(objectsBefore, func(b string) bool { return objectTable(b) == objectTable(o) }) {
+			objectsAfter = append(objectsAfter, o)
+		}
+	}
+	if got, want := strings.Join(objectsAfter, "\n"), strings.Join(objectsBefore, "\n"); got != want {
 		t.Errorf("indexes and triggers changed:\nbefore\n%s\nafter\n%s", want, got)
 	}
 	db.Dialect = latest

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/steward-dev/steward"
 	"github.com/steward-dev/steward/httpapi"
@@ -31,18 +30,4 @@ func applyCompatEnv(c *httpapi.Config) error {
 		return err
 	}
 	return nil
-}
-
-// envBool reads true or false (also 1/0, t/f, TRUE/FALSE) from the
-// environment.
-func envBool(name string, def bool) (bool, error) {
-	v := envOr(name, "")
-	if v == "" {
-		return def, nil
-	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		return false, fmt.Errorf("%s=%q: not true or false", name, v)
-	}
-	return b, nil
 }

@@ -39,6 +39,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 		return err
 	}
 	cfg.AdminSecret = envOr("STEWARD_ADMIN_SECRET", "")
+	allowWeak, err := envBool("STEWARD_ADMIN_SECRET_ALLOW_WEAK", false)
+	if err != nil {
+		return err
+	}
+	if err := checkAdminSecret(cfg.AdminSecret, allowWeak, log); err != nil {
+		return err
+	}
 	cfg.SMTPURL = envOr("STEWARD_SMTP_URL", "")
 	cfg.MailFrom = envOr("STEWARD_MAIL_FROM", "steward@localhost")
 
@@ -64,6 +71,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 		return err
 	}
 	if err := applyCompatEnv(&hcfg); err != nil {
+		return err
+	}
+	if err := applyAccessEnv(&hcfg); err != nil {
 		return err
 	}
 	dispatcher, err := newDispatcher(cfg, db, db.Clock, log)
@@ -94,6 +104,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 	// Sign-in retention and the mail outbox.
 	wg.Go(func() { api.RunRetention(bg, time.Hour) })
 	wg.Go(func() { dispatcher.Run(bg) })
+	// Other servers' address bans, and pruning old failure counts.
+	wg.Go(func() { api.RunAuthThrottle(bg, 2*time.Second) })
 	// Job workers stop after the HTTP server, so that requests in flight
 	// can still enqueue; --workers 0 serves the API only.
 	stopEngine := startEngine(ctx, db, qcfg, log)
