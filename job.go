@@ -123,7 +123,8 @@ type JobService interface {
 	FindJobByID(ctx context.Context, tenantID, id int64) (*Job, error)
 	// DeleteJobs deletes the tenant's jobs in a state (queued, retry or
 	// dead), of one action when actionID is not 0, and returns how many.
-	// EINVALID for the in-progress state.
+	// EINVALID for the in-progress state; ENOTFOUND when the tenant has no
+	// action actionID (checked in the deleting transaction).
 	DeleteJobs(ctx context.Context, tenantID int64, state JobState, actionID int64) (int64, error)
 	// DeleteJob deletes one queued, retry or dead job. ENOTFOUND; EINVALID
 	// when it is in progress.
@@ -132,7 +133,8 @@ type JobService interface {
 	// ENOTFOUND; EINVALID when it is in progress.
 	RetryJob(ctx context.Context, tenantID, id int64) (*Job, error)
 	// RetryDeadJobs makes the tenant's dead jobs (of one action when
-	// actionID is not 0) due now and returns how many.
+	// actionID is not 0) due now and returns how many. ENOTFOUND when the
+	// tenant has no action actionID (checked in the same transaction).
 	RetryDeadJobs(ctx context.Context, tenantID, actionID int64) (int64, error)
 	// JobStats returns queue sizes of the tenant, or of one action.
 	JobStats(ctx context.Context, tenantID, actionID int64) (*JobStats, error)

@@ -44,11 +44,15 @@ type Action struct {
 
 // Event is a JSON payload an action emitted.
 type Event struct {
-	ID        int64
-	TenantID  int64
-	ActionID  int64
-	StoryID   int64
-	Payload   json.RawMessage
+	ID       int64
+	TenantID int64
+	ActionID int64
+	StoryID  int64
+	Payload  json.RawMessage
+	// Depth is how many actions the event's chain has passed through: 0
+	// for an event from a webhook or a run by hand, one more than the
+	// incoming event's for an action's output.
+	Depth     int
 	CreatedAt time.Time
 }
 
@@ -120,11 +124,24 @@ type EventFilter struct {
 	PageRequest
 }
 
+// JobEventEmitter is implemented by event stores that can store a running
+// job's events without waiting for them to be durable. The job's
+// completion is recorded after its events, so a crash that loses the
+// events loses the completion too and the job runs again: at-least-once
+// delivery holds, and each run's events cost no wait for a disk flush.
+type JobEventEmitter interface {
+	// EmitJobEvents is EmitEventsAt for the events of a job being run.
+	EmitJobEvents(ctx context.Context, a *Action, depth int, payloads []json.RawMessage) ([]*Event, error)
+}
+
 // EventService stores events.
 type EventService interface {
 	// EmitEvents stores payloads as events of action a and, in the same
 	// transaction, enqueues one AgentReceiveJob per receiver of a per event.
 	EmitEvents(ctx context.Context, a *Action, payloads []json.RawMessage) ([]*Event, error)
+	// EmitEventsAt is EmitEvents for events at depth in their chain
+	// (EmitEvents starts a chain at depth 0).
+	EmitEventsAt(ctx context.Context, a *Action, depth int, payloads []json.RawMessage) ([]*Event, error)
 	// FindEventByID returns ENOTFOUND if the tenant has no such event.
 	FindEventByID(ctx context.Context, tenantID, id int64) (*Event, error)
 	// FindEvents returns one page of matching events, newest first, and the

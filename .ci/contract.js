@@ -103,8 +103,14 @@ async function startSteward(tmp) {
   const adminSecret = crypto.randomBytes(16).toString('hex');
   const child = spawn(bin, ['serve', '--db', db, '--addr', `127.0.0.1:${port}`,
     '--tls-cert', cert, '--tls-key', key], {
+    // Loopback is opened to HTTP Request actions: the collection's
+    // "Unreachable" agent calls a closed local port to leave a retry job,
+    // and the default egress policy would refuse it (a dead job at once).
     stdio: ['ignore', log, log],
-    env: { ...process.env, STEWARD_ADMIN_SECRET: adminSecret, STEWARD_TYK_FORBID_ADMIN_RESET_ACCESS_TOKEN: 'false' },
+    env: {
+      ...process.env, STEWARD_ADMIN_SECRET: adminSecret, STEWARD_EGRESS_ALLOW: '127.0.0.0/8',
+      STEWARD_TYK_FORBID_ADMIN_RESET_ACCESS_TOKEN: 'false',
+    },
   });
   // Never leave the server behind, even when this script dies early.
   process.on('exit', () => { if (child.exitCode === null) child.kill('SIGTERM'); });

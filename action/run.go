@@ -12,9 +12,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/steward-dev/steward"
+	"github.com/steward-dev/steward/egress"
 )
 
 // MaxResponseBytes bounds how much of an HTTP response an HTTP Request
@@ -28,6 +30,25 @@ const (
 	MaxHTTPTimeout     = 120 * time.Second
 )
 
+// Default loop and fan-out limits (see Limits).
+const (
+	DefaultMaxEventDepth = 50
+	DefaultMaxExplode    = 10_000
+)
+
+// Limits bound how far a chain of events may go and how wide it may fan
+// out. Zero fields take the defaults.
+type Limits struct {
+	// MaxEventDepth is the deepest an event may be (a chain starts at 0
+	// with a webhook or a run by hand; each action adds one). A job whose
+	// events would be deeper fails permanently without running, which ends
+	// any loop.
+	MaxEventDepth int
+	// MaxExplode is the most events one explode may emit; an array longer
+	// than that fails the job permanently.
+	MaxExplode int
+}
+
 // Runner runs the job of an action: it loads the action and the incoming
 // event, does what the action's type does, and emits the resulting events
 // (which enqueues jobs for the action's receivers).
@@ -35,14 +56,25 @@ type Runner struct {
 	Actions steward.ActionService
 	Events  steward.EventService
 	Outbox  steward.OutboxService // for Email actions; nil refuses them
-	Client  *http.Client          // nil: a client with DefaultHTTPTimeout
-	Log     *slog.Logger
+	// EgressRules holds tenants' action egress control rules; nil: no
+	// tenant is restricted beyond the instance's policy.
+	EgressRules steward.EgressRuleService
+	// Egress is the instance's egress policy every HTTP Request action's
+	// connections go through; nil: the default policy, which opens nothing.
+	Egress *egress.Policy
+	Limits Limits
+	Log    *slog.Logger
+
+	defaultEgress sync.Once
 }
 
 // Failure is a job error with a Tines-style class (HTTPRequest::ServerError).
+// A permanent failure can never succeed by running again: the job goes to
+// the dead set at once instead of being retried.
 type Failure struct {
 	Class string
 	Err   error
+	Final bool
 }
 
 // Error implements error.
@@ -54,8 +86,42 @@ func (f *Failure) Unwrap() error { return f.Err }
 // ErrorClass names the failure for the job's error_class.
 func (f *Failure) ErrorClass() string { return f.Class }
 
+// Permanent reports whether retrying cannot help (the queue engine's
+// queue.Permanent interface).
+func (f *Failure) Permanent() bool { return f.Final }
+
 func fail(class, format string, args ...any) error {
 	return &Failure{Class: class, Err: fmt.Errorf(format, args...)}
+}
+
+// failPermanent is fail for failures that running again cannot fix: the
+// same action on the same event fails the same way.
+func failPermanent(class, format string, args ...any) error {
+	return &Failure{Class: class, Err: fmt.Errorf(format, args...), Final: true}
+}
+
+func (r *Runner) maxEventDepth() int {
+	if r.Limits.MaxEventDepth > 0 {
+		return r.Limits.MaxEventDepth
+	}
+	return DefaultMaxEventDepth
+}
+
+func (r *Runner) maxExplode() int {
+	if r.Limits.MaxExplode > 0 {
+		return r.Limits.MaxExplode
+	}
+	return DefaultMaxExplode
+}
+
+// policy returns the egress policy, making the default one on first use.
+func (r *Runner) policy() *egress.Policy {
+	r.defaultEgress.Do(func() {
+		if r.Egress == nil {
+			r.Egress, _ = egress.New(egress.Config{})
+		}
+	})
+	return r.Egress
 }
 
 // Run is a queue.Handler. A job whose action or event has been deleted,
@@ -71,6 +137,7 @@ func (r *Runner) Run(ctx context.Context, job *steward.Job) error {
 		return nil
 	}
 	var in any = map[string]any{}
+	depth := 0
 	if job.EventID != 0 {
 		e, err := r.Events.FindEventByID(ctx, job.TenantID, job.EventID)
 		if steward.ErrorCode(err) == steward.ENOTFOUND {
@@ -79,7 +146,12 @@ func (r *Runner) Run(ctx context.Context, job *steward.Job) error {
 			return err
 		}
 		if err := json.Unmarshal(e.Payload, &in); err != nil {
-			return fail("Event::InvalidPayload", "event %d is not valid JSON: %v", e.ID, err)
+			return failPermanent("Event::InvalidPayload", "event %d is not valid JSON: %v", e.ID, err)
+		}
+		depth = e.Depth + 1
+		if max := r.maxEventDepth(); depth > max {
+			return failPermanent("Event::ChainTooDeep", "event %d has already passed through %d actions, the most allowed (STEWARD_MAX_EVENT_DEPTH=%d); "+
+				"action %q did not run and the chain stops here (do the story's links form a loop?)", e.ID, e.Depth, max, a.Name)
 		}
 	}
 	out, err := r.Execute(ctx, a, in)
@@ -90,11 +162,15 @@ func (r *Runner) Run(ctx context.Context, job *steward.Job) error {
 	for _, v := range out {
 		b, err := json.Marshal(v)
 		if err != nil {
-			return fail("Event::InvalidPayload", "the action produced a value that is not JSON: %v", err)
+			return failPermanent("Event::InvalidPayload", "the action produced a value that is not JSON: %v", err)
 		}
 		payloads = append(payloads, b)
 	}
-	_, err = r.Events.EmitEvents(ctx, a, payloads)
+	if je, ok := r.Events.(steward.JobEventEmitter); ok {
+		_, err = je.EmitJobEvents(ctx, a, depth, payloads)
+	} else {
+		_, err = r.Events.EmitEventsAt(ctx, a, depth, payloads)
+	}
 	return err
 }
 
@@ -108,13 +184,13 @@ func (r *Runner) Execute(ctx context.Context, a *steward.Action, event any) ([]a
 		// to its receivers.
 		return []any{event}, nil
 	case steward.ActionHTTPRequest:
-		v, err := r.httpRequest(ctx, a.Options, event)
+		v, err := r.httpRequest(ctx, a, event)
 		if err != nil {
 			return nil, err
 		}
 		return []any{v}, nil
 	case steward.ActionEventTransformation:
-		return transform(a.Options, event)
+		return transform(a.Options, event, r.maxExplode())
 	case steward.ActionTrigger:
 		ok, err := triggerMatches(a.Options, event)
 		if err != nil || !ok {
@@ -128,7 +204,7 @@ func (r *Runner) Execute(ctx context.Context, a *steward.Action, event any) ([]a
 		}
 		return []any{v}, nil
 	}
-	return nil, fail("Action::UnknownType", "unknown action type %q", a.Type)
+	return nil, failPermanent("Action::UnknownType", "unknown action type %q", a.Type)
 }
 
 // renderString renders option key of opts as a string ("" when absent).
@@ -139,16 +215,17 @@ func renderString(opts map[string]any, key string, event any) (string, error) {
 	}
 	t, err := ParseTemplate(s)
 	if err != nil {
-		return "", fail("Template::Invalid", "options.%s: %v", key, err)
+		return "", failPermanent("Template::Invalid", "options.%s: %v", key, err)
 	}
 	out, err := t.Render(event)
 	if err != nil {
-		return "", fail("Template::Invalid", "options.%s: %v", key, err)
+		return "", failPermanent("Template::Invalid", "options.%s: %v", key, err)
 	}
 	return out, nil
 }
 
-func (r *Runner) httpRequest(ctx context.Context, opts map[string]any, event any) (any, error) {
+func (r *Runner) httpRequest(ctx context.Context, a *steward.Action, event any) (any, error) {
+	opts := a.Options
 	timeout := DefaultHTTPTimeout
 	if t, ok := opts["timeout"].(float64); ok && t > 0 {
 		timeout = min(time.Duration(t*float64(time.Second)), MaxHTTPTimeout)
@@ -159,14 +236,21 @@ func (r *Runner) httpRequest(ctx context.Context, opts map[string]any, event any
 	if err != nil {
 		return nil, err
 	}
-	client := r.Client
-	if client == nil {
-		client = &http.Client{Timeout: MaxHTTPTimeout}
+	rules, err := r.tenantRules(ctx, a.TenantID, steward.EgressHTTPRequest)
+	if err != nil {
+		return nil, err
 	}
+	client := r.policy().Client(rules, MaxHTTPTimeout)
 	target := req.Method + " " + req.URL.Redacted()
 	resp, err := client.Do(req)
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		var refused *egress.RefusedError
+		switch {
+		case errors.As(err, &refused):
+			return nil, failPermanent("HTTPRequest::EgressRefused", "%s: %v", target, refused)
+		case errors.Is(err, egress.ErrTooManyRedirects):
+			return nil, fail("HTTPRequest::TooManyRedirects", "%s: %v", target, egress.ErrTooManyRedirects)
+		case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
 			return nil, fail("HTTPRequest::Timeout", "%s timed out after %v", target, timeout)
 		}
 		return nil, fail("HTTPRequest::ConnectionFailed", "%s: %v", target, err)
@@ -191,6 +275,19 @@ func (r *Runner) httpRequest(ctx context.Context, opts map[string]any, event any
 	return map[string]any{"status": resp.StatusCode, "headers": headers, "body": parsed}, nil
 }
 
+// tenantRules loads the tenant's egress control rules for actionType (nil:
+// the tenant is not restricted).
+func (r *Runner) tenantRules(ctx context.Context, tenantID int64, actionType string) (*egress.Rules, error) {
+	if r.EgressRules == nil {
+		return nil, nil
+	}
+	all, err := r.EgressRules.AllEgressRules(ctx, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("load egress control rules: %w", err)
+	}
+	return egress.TenantRules(all, actionType), nil
+}
+
 // buildRequest renders an HTTP Request action's url, method, content_type,
 // payload and headers against the event.
 func buildRequest(ctx context.Context, opts map[string]any, event any) (*http.Request, error) {
@@ -200,7 +297,7 @@ func buildRequest(ctx context.Context, opts map[string]any, event any) (*http.Re
 	}
 	u, err := url.Parse(strings.TrimSpace(target))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fail("HTTPRequest::InvalidURL", "options.url rendered to %q, which is not an absolute http or https URL", target)
+		return nil, failPermanent("HTTPRequest::InvalidURL", "options.url rendered to %q, which is not an absolute http or https URL", target)
 	}
 	method, err := renderString(opts, "method", event)
 	if err != nil {
@@ -217,7 +314,7 @@ func buildRequest(ctx context.Context, opts map[string]any, event any) (*http.Re
 	var payload any
 	if p, ok := opts["payload"]; ok && p != nil {
 		if payload, err = RenderValue(p, event); err != nil {
-			return nil, fail("Template::Invalid", "options.payload: %v", err)
+			return nil, failPermanent("Template::Invalid", "options.payload: %v", err)
 		}
 	}
 	body, ctype, err := encodePayload(method, u, contentType, payload)
@@ -226,7 +323,7 @@ func buildRequest(ctx context.Context, opts map[string]any, event any) (*http.Re
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
 	if err != nil {
-		return nil, fail("HTTPRequest::InvalidRequest", "%v", err)
+		return nil, failPermanent("HTTPRequest::InvalidRequest", "%v", err)
 	}
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
@@ -264,7 +361,7 @@ func encodePayload(method string, u *url.URL, contentType string, payload any) (
 	case ct == "" || ct == "json" || strings.Contains(ct, "json"):
 		b, err := json.Marshal(payload)
 		if err != nil {
-			return nil, "", fail("HTTPRequest::InvalidRequest", "options.payload cannot be sent as JSON: %v", err)
+			return nil, "", failPermanent("HTTPRequest::InvalidRequest", "options.payload cannot be sent as JSON: %v", err)
 		}
 		if ct == "" || ct == "json" {
 			ct = "application/json"
@@ -273,7 +370,7 @@ func encodePayload(method string, u *url.URL, contentType string, payload any) (
 	case ct == "form" || ct == "application/x-www-form-urlencoded":
 		obj, ok := payload.(map[string]any)
 		if !ok {
-			return nil, "", fail("HTTPRequest::InvalidRequest", "options.payload must be an object to send as a form")
+			return nil, "", failPermanent("HTTPRequest::InvalidRequest", "options.payload must be an object to send as a form")
 		}
 		form := url.Values{}
 		for k, v := range obj {
@@ -295,7 +392,7 @@ func scalarString(v any) string {
 }
 
 // transform runs an Event Transformation.
-func transform(opts map[string]any, event any) ([]any, error) {
+func transform(opts map[string]any, event any, maxExplode int) ([]any, error) {
 	mode, _ := opts["mode"].(string)
 	switch mode {
 	case "message_only":
@@ -307,7 +404,7 @@ func transform(opts map[string]any, event any) ([]any, error) {
 		}
 		out, err := RenderValue(rest, event)
 		if err != nil {
-			return nil, fail("Template::Invalid", "%v", err)
+			return nil, failPermanent("Template::Invalid", "%v", err)
 		}
 		return []any{out}, nil
 	case "extract":
@@ -321,7 +418,7 @@ func transform(opts map[string]any, event any) ([]any, error) {
 			}
 			re, err := regexp.Compile(fmt.Sprint(mm["regexp"]))
 			if err != nil {
-				return nil, fail("EventTransformation::InvalidRegexp", "options.matchers[%d].regexp: %v", i, err)
+				return nil, failPermanent("EventTransformation::InvalidRegexp", "options.matchers[%d].regexp: %v", i, err)
 			}
 			found := re.FindAllString(text, -1)
 			if found == nil {
@@ -332,7 +429,7 @@ func transform(opts map[string]any, event any) ([]any, error) {
 		if msg, ok := opts["message"]; ok {
 			v, err := RenderValue(msg, event)
 			if err != nil {
-				return nil, fail("Template::Invalid", "options.message: %v", err)
+				return nil, failPermanent("Template::Invalid", "options.message: %v", err)
 			}
 			out["message"] = v
 		}
@@ -340,11 +437,15 @@ func transform(opts map[string]any, event any) ([]any, error) {
 	case "explode":
 		v, err := RenderValue(opts["path"], event)
 		if err != nil {
-			return nil, fail("Template::Invalid", "options.path: %v", err)
+			return nil, failPermanent("Template::Invalid", "options.path: %v", err)
 		}
 		items, ok := v.([]any)
 		if !ok {
-			return nil, fail("EventTransformation::NotAnArray", "options.path %v does not point to an array in the event", opts["path"])
+			return nil, failPermanent("EventTransformation::NotAnArray", "options.path %v does not point to an array in the event", opts["path"])
+		}
+		if len(items) > maxExplode {
+			return nil, failPermanent("EventTransformation::TooManyItems", "options.path %v points to an array of %d items; an explode emits at most %d events (STEWARD_MAX_EXPLODE)",
+				opts["path"], len(items), maxExplode)
 		}
 		to, _ := opts["to"].(string)
 		if to == "" {
@@ -356,7 +457,7 @@ func transform(opts map[string]any, event any) ([]any, error) {
 		}
 		return out, nil
 	}
-	return nil, fail("EventTransformation::UnknownMode", "options.mode %q is not one of %s", mode, strings.Join(TransformationModes, ", "))
+	return nil, failPermanent("EventTransformation::UnknownMode", "options.mode %q is not one of %s", mode, strings.Join(TransformationModes, ", "))
 }
 
 // triggerMatches reports whether every rule matches the event.
@@ -379,7 +480,7 @@ func triggerMatches(opts map[string]any, event any) (bool, error) {
 		case "regex", "!regex":
 			re, err := regexp.Compile(want)
 			if err != nil {
-				return false, fail("Trigger::InvalidRegexp", "options.rules[%d].value: %v", i, err)
+				return false, failPermanent("Trigger::InvalidRegexp", "options.rules[%d].value: %v", i, err)
 			}
 			ok = re.MatchString(got) == (typ == "regex")
 		case "field>value", "field<value", "field>=value", "field<=value":
@@ -391,7 +492,7 @@ func triggerMatches(opts map[string]any, event any) (bool, error) {
 			}
 			ok = map[string]bool{"field>value": g > w, "field<value": g < w, "field>=value": g >= w, "field<=value": g <= w}[typ]
 		default:
-			return false, fail("Trigger::InvalidRule", "options.rules[%d].type %q is not known", i, typ)
+			return false, failPermanent("Trigger::InvalidRule", "options.rules[%d].type %q is not known", i, typ)
 		}
 		if !ok {
 			return false, nil
@@ -407,7 +508,7 @@ func (r *Runner) email(ctx context.Context, a *steward.Action, event any) (any, 
 	}
 	rv, err := RenderValue(a.Options["recipients"], event)
 	if err != nil {
-		return nil, fail("Template::Invalid", "options.recipients: %v", err)
+		return nil, failPermanent("Template::Invalid", "options.recipients: %v", err)
 	}
 	var to []string
 	switch v := rv.(type) {
@@ -419,7 +520,7 @@ func (r *Runner) email(ctx context.Context, a *steward.Action, event any) (any, 
 		}
 	}
 	if len(to) == 0 {
-		return nil, fail("Email::NoRecipients", "options.recipients is empty")
+		return nil, failPermanent("Email::NoRecipients", "options.recipients is empty")
 	}
 	subject, err := renderString(a.Options, "subject", event)
 	if err != nil {
@@ -429,11 +530,24 @@ func (r *Runner) email(ctx context.Context, a *steward.Action, event any) (any, 
 	if err != nil {
 		return nil, err
 	}
-	for _, addr := range to {
+	rules, err := r.tenantRules(ctx, a.TenantID, steward.EgressSendEmail)
+	if err != nil {
+		return nil, err
+	}
+	addrs := make([]string, len(to))
+	for i, addr := range to {
 		addr, err := steward.NormalizeEmail(addr)
 		if err != nil {
-			return nil, fail("Email::InvalidRecipient", "%s", steward.ErrorMessage(err))
+			return nil, failPermanent("Email::InvalidRecipient", "%s", steward.ErrorMessage(err))
 		}
+		domain := addr[strings.LastIndexByte(addr, '@')+1:]
+		if !rules.AllowsHost(domain) {
+			return nil, failPermanent("Email::EgressRefused", "recipient %s refused: domain %s matches none of the tenant's %d action egress control rules for %s",
+				addr, domain, rules.Len(), steward.EgressSendEmail)
+		}
+		addrs[i] = addr
+	}
+	for _, addr := range addrs {
 		if err := r.Outbox.EnqueueMail(ctx, &steward.MailMessage{TenantID: a.TenantID, To: addr, Subject: subject, Body: body}); err != nil {
 			return nil, err
 		}

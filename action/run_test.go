@@ -12,6 +12,7 @@ import (
 
 	"github.com/steward-dev/steward"
 	"github.com/steward-dev/steward/action"
+	"github.com/steward-dev/steward/egress"
 )
 
 func run(t *testing.T, typ steward.ActionType, opts string, event any) ([]any, error) {
@@ -20,8 +21,19 @@ func run(t *testing.T, typ steward.ActionType, opts string, event any) ([]any, e
 	if err != nil {
 		t.Fatalf("options %s: %v", opts, err)
 	}
-	r := &action.Runner{Client: &http.Client{Timeout: 5 * time.Second}}
+	r := &action.Runner{Egress: loopbackPolicy(t)}
 	return r.Execute(context.Background(), &steward.Action{Type: typ, Options: o}, event)
+}
+
+// loopbackPolicy is an egress policy that opens loopback, where the
+// tests' servers listen; the default refuses it.
+func loopbackPolicy(t *testing.T) *egress.Policy {
+	t.Helper()
+	p, err := egress.New(egress.Config{Allow: []string{"127.0.0.0/8", "::1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func TestEventTransformation(t *testing.T) {

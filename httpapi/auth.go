@@ -109,7 +109,7 @@ func (s *Server) identify(r *http.Request) (*steward.Principal, error) {
 		if !user.IsActive {
 			return nil, steward.Errorf(steward.EUNAUTHORIZED, "the user is not active")
 		}
-		s.usage.record(key.ID, user.ID, now)
+		s.usage.record(key.ID, user.ID, now, key.LastUsedAt, user.LastSeenAt)
 		return &steward.Principal{User: user, Key: key}, nil
 	}
 	if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" && s.Sessions != nil {
@@ -125,7 +125,7 @@ func (s *Server) identify(r *http.Request) (*steward.Principal, error) {
 		if err := s.checkSameOrigin(r); err != nil {
 			return nil, err
 		}
-		s.usage.record(0, user.ID, now)
+		s.usage.record(0, user.ID, now, nil, user.LastSeenAt)
 		return &steward.Principal{User: user, Session: sess}, nil
 	}
 	return nil, steward.Errorf(steward.EUNAUTHORIZED, "authentication required: send Authorization: Bearer <API key>, or sign in")
@@ -165,6 +165,7 @@ func (s *Server) requireUser(h handlerFunc) http.Handler {
 		if err != nil {
 			return err
 		}
+		auditActor(r, p.User)
 		return h(w, r.WithContext(context.WithValue(r.Context(), principalKey, p)))
 	})
 }

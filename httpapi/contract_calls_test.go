@@ -436,6 +436,14 @@ var contractCalls = []contractCall{
 	{Name: "delete agent", Method: "DELETE", Path: "/api/v1/agents/{scratch_agent}", Status: 204},
 	{Name: "delete action", Method: "DELETE", Path: "/api/v1/actions/{scratch_action}", Status: 204},
 	{Name: "delete deleted agent", Method: "DELETE", Path: "/api/v1/actions/{scratch_agent}", Status: 404},
+
+	// The audit log (audit.go).
+	{Name: "list audit log", Method: "GET", Path: "/api/v1/audit_logs?per_page=5", Status: 200},
+	{Name: "list audit log, filtered", Method: "GET",
+		Path: "/api/v1/audit_logs?operation_name[]=UserCreation&operation_name[]=SignIn&user_id[]=1&after=2020-01-01&before=2999-01-01T00:00:00Z", Status: 200},
+	{Name: "list audit log, bad before", Method: "GET", Path: "/api/v1/audit_logs?before=soon", Status: 400},
+	{Name: "list audit log as a member", Method: "GET", Path: "/api/v1/audit_logs", Auth: authMember, Status: 403},
+	{Name: "list audit log without credentials", Method: "GET", Path: "/api/v1/audit_logs", Auth: authNone, Status: 401},
 	// ---- end of section B ----
 }
 
@@ -461,8 +469,9 @@ func TestContractResponses(t *testing.T) {
 
 		documented := documentedOperations(t)
 		succeeded := map[string]bool{}
+		audit := newAuditWatch(t, e, e.AdminKey, s.ids["member_key"], s.ids["session"])
 		for _, c := range contractCalls {
-			c.run(t, e, v, s)
+			c.run(t, e, v, s, audit)
 			if op := matchOperation(documented, c.Method, s.fill(c.Path)); op == "" {
 				t.Errorf("%s: %s %s matches no documented operation", c.Name, c.Method, c.Path)
 			} else if c.Status < 300 {

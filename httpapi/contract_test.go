@@ -165,7 +165,8 @@ func (s *contractState) fill(str string) string {
 
 // run sends the call, checks its status, and validates the response (and,
 // for successful calls, the request) against the document.
-func (c contractCall) run(t *testing.T, e *env, v validator.Validator, s *contractState) {
+// w, when not nil, checks the audit records the call left.
+func (c contractCall) run(t *testing.T, e *env, v validator.Validator, s *contractState, w *auditWatch) {
 	t.Helper()
 	var body []byte
 	switch b := c.Body.(type) {
@@ -202,6 +203,9 @@ func (c contractCall) run(t *testing.T, e *env, v validator.Validator, s *contra
 	}
 	if resp.StatusCode != c.Status {
 		t.Fatalf("%s: %s %s: status %d, want %d; body: %.500s", c.Name, c.Method, req.URL.Path, resp.StatusCode, c.Status, data)
+	}
+	if w != nil {
+		w.check(t, c, body, data)
 	}
 	// The validator reads both bodies; give it fresh readers.
 	req.Body = io.NopCloser(bytes.NewReader(body))

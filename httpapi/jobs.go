@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/steward-dev/steward"
+	"github.com/steward-dev/steward/metrics"
 )
 
 // agentRef names a job's action as Tines does.
@@ -87,6 +88,16 @@ func (s *Server) jobRoutes(mux *recordingMux) {
 // actionFilter reads the optional action_id query parameter and checks the
 // action is the caller's: ENOTFOUND for unknown or other tenants' actions.
 func (s *Server) actionFilter(r *http.Request) (int64, error) {
+	id, err := actionParam(r)
+	if err != nil || id == 0 {
+		return id, err
+	}
+	return id, s.ownAction(r, id)
+}
+
+// actionParam reads the optional action_id (or agent_id) query parameter;
+// 0 when absent.
+func actionParam(r *http.Request) (int64, error) {
 	v := strings.TrimSpace(r.URL.Query().Get("action_id"))
 	if v == "" {
 		v = strings.TrimSpace(r.URL.Query().Get("agent_id"))
@@ -98,7 +109,7 @@ func (s *Server) actionFilter(r *http.Request) (int64, error) {
 	if !ok {
 		return 0, &steward.Error{Code: steward.EMALFORMED, Field: "action_id", Message: "action_id must be a positive whole number, got " + strconv.Quote(v)}
 	}
-	return id, s.ownAction(r, id)
+	return id, nil
 }
 
 // ownAction returns ENOTFOUND unless the caller's tenant has action id.
@@ -131,15 +142,15 @@ func (s *Server) handleJobList(state steward.JobState) handlerFunc {
 	}
 }
 
+// handleJobDeleteAll deletes the tenant's jobs in a state, or one
+// action's; the store checks, in the deleting transaction, that the action
+// is the tenant's (ENOTFOUND otherwise).
 func (s *Server) handleJobDeleteAll(state steward.JobState, perAction bool) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		var actionID int64
 		if perAction {
 			id, err := pathID(r, "id")
 			if err != nil {
-				return err
-			}
-			if err := s.ownAction(r, id); err != nil {
 				return err
 			}
 			actionID = id
@@ -214,17 +225,17 @@ func (s *Server) handleJobRetry(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// handleRetryAllDead queues the tenant's dead jobs, or one action's (by
+// path or action_id); the store checks the action is the tenant's in the
+// same transaction (ENOTFOUND otherwise).
 func (s *Server) handleRetryAllDead(perAction bool) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		actionID, err := s.actionFilter(r)
+		actionID, err := actionParam(r)
 		if err != nil {
 			return err
 		}
 		if perAction {
 			if actionID, err = pathID(r, "id"); err != nil {
-				return err
-			}
-			if err := s.ownAction(r, actionID); err != nil {
 				return err
 			}
 		}
@@ -258,8 +269,10 @@ func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 			s.Metrics.Set("steward_jobs", "Jobs in the queue, by state, across tenants.", float64(n), "state", st.String())
 		}
 	}
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	_ = s.Metrics.WriteText(w)
+	w.Header().Set("Content-Type", metrics.ContentType)
+	if err := s.Metrics.WriteText(w); err != nil {
+		s.Log.Warn("metrics: a collector failed", "error", err)
+	}
 }
 
 // observeRequest records one request's duration by route and status.

@@ -12,17 +12,31 @@ import (
 
 	"github.com/steward-dev/steward"
 	"github.com/steward-dev/steward/action"
+	"github.com/steward-dev/steward/egress"
 	"github.com/steward-dev/steward/httpapi"
 	"github.com/steward-dev/steward/queue"
 	"golang.org/x/crypto/bcrypt"
 )
 
-// startWorkers runs a job engine over the env's database until the test ends.
+// startWorkers runs a job engine over the env's database until the test
+// ends. The tests' servers listen on loopback, which the default egress
+// policy refuses: these workers' policy opens it.
 func startWorkers(t *testing.T, e *env, maxRetries int) {
+	t.Helper()
+	policy, err := egress.New(egress.Config{Allow: []string{"127.0.0.0/8", "::1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	startRunner(t, e, maxRetries, &action.Runner{Egress: policy})
+}
+
+// startRunner runs a job engine with runner (its stores set to the env's
+// database) until the test ends.
+func startRunner(t *testing.T, e *env, maxRetries int, runner *action.Runner) {
 	t.Helper()
 	cfg := queue.DefaultConfig()
 	cfg.Workers, cfg.MaxRetries, cfg.BackoffScale = 2, maxRetries, 0.001
-	runner := &action.Runner{Actions: e.DB, Events: e.DB, Outbox: e.DB}
+	runner.Actions, runner.Events, runner.Outbox, runner.EgressRules = e.DB, e.DB, e.DB, e.DB
 	eng := queue.New(e.DB, runner.Run, cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -171,7 +185,9 @@ func TestJobAdminScopesAndErrors(t *testing.T) {
 		for _, path := range []string{"actions", "agents"} {
 			want(t, e.do("DELETE", fmt.Sprintf("/api/v1/admin/%s/%d/delete_all_queued_jobs", path, theirID), e.AdminKey, nil), http.StatusNotFound)
 			want(t, e.do("DELETE", fmt.Sprintf("/api/v1/admin/%s/999999/delete_all_retry_jobs", path), e.AdminKey, nil), http.StatusNotFound)
+			want(t, e.do("POST", fmt.Sprintf("/api/v1/admin/%s/%d/retry_all_dead_jobs", path, theirID), e.AdminKey, nil), http.StatusNotFound)
 		}
+		want(t, e.do("POST", fmt.Sprintf("/api/v1/admin/retry_all_dead_jobs?action_id=%d", theirID), e.AdminKey, nil), http.StatusNotFound)
 		want(t, e.do("GET", fmt.Sprintf("/api/v1/admin/job_stats?action_id=%d", theirID), e.AdminKey, nil), http.StatusNotFound)
 		want(t, e.do("GET", "/api/v1/admin/job_stats?action_id=abc", e.AdminKey, nil), http.StatusBadRequest)
 		want(t, e.do("DELETE", "/api/v1/admin/delete_all_queued_jobs", e.AdminKey, nil), http.StatusNoContent)

@@ -11,6 +11,8 @@ import (
 type recordingMux struct {
 	*http.ServeMux
 	patterns []string
+	// wrap, when set, wraps every handler with its pattern (the audit log).
+	wrap func(pattern string, h http.Handler) http.Handler
 }
 
 func newRecordingMux() *recordingMux {
@@ -19,14 +21,16 @@ func newRecordingMux() *recordingMux {
 
 // Handle registers handler for pattern ("METHOD /path") and records it.
 func (m *recordingMux) Handle(pattern string, handler http.Handler) {
+	if m.wrap != nil {
+		handler = m.wrap(pattern, handler)
+	}
 	m.ServeMux.Handle(pattern, handler)
 	m.patterns = append(m.patterns, pattern)
 }
 
 // HandleFunc registers a handler function for pattern and records it.
 func (m *recordingMux) HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request)) {
-	m.ServeMux.HandleFunc(pattern, handler)
-	m.patterns = append(m.patterns, pattern)
+	m.Handle(pattern, http.HandlerFunc(handler))
 }
 
 // Routes returns every registered route pattern, such as

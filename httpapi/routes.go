@@ -32,6 +32,15 @@ func (s *Server) routes(mux *recordingMux) {
 	mux.Handle("GET /api/v1/templates", s.requireUser(s.handleTemplateList("templates")))
 	mux.Handle("GET /api/v1/templates/{id}", s.requireUser(s.handleTemplateGet))
 
+	// Action egress control rules (Tines-compatible): the tenant's allowlist
+	// of what its actions may reach; see egress_rules.go.
+	mux.Handle("GET /api/v1/admin/action_egress_control_rules", s.requireAdmin(s.handleEgressRuleList))
+	mux.Handle("POST /api/v1/admin/action_egress_control_rules", s.requireAdmin(s.handleEgressRuleCreate))
+	mux.Handle("GET /api/v1/admin/action_egress_control_rules/{id}", s.requireAdmin(s.handleEgressRuleGet))
+	mux.Handle("PUT /api/v1/admin/action_egress_control_rules/{id}", s.requireAdmin(s.handleEgressRuleUpdate))
+	mux.Handle("PATCH /api/v1/admin/action_egress_control_rules/{id}", s.requireAdmin(s.handleEgressRuleUpdate))
+	mux.Handle("DELETE /api/v1/admin/action_egress_control_rules/{id}", s.requireAdmin(s.handleEgressRuleDelete))
+
 	// IP access control rules (admin); see ipaccess.go for the paths.
 	s.ipAccessRoutes(mux)
 
@@ -51,6 +60,9 @@ func (s *Server) routes(mux *recordingMux) {
 	// Admin API and Prometheus metrics.
 	s.jobRoutes(mux)
 	s.storyRoutes(mux)
+
+	// The audit log (audit.go).
+	mux.Handle("GET /api/v1/audit_logs", s.requireUser(s.handleAuditLogList))
 
 	// The API contract: the OpenAPI document and the reference page built from it.
 	mux.HandleFunc("GET /api/openapi.json", s.handleOpenAPI)

@@ -43,6 +43,8 @@ type Config struct {
 	// MetricsToken, when set, is the bearer token /metrics requires;
 	// empty leaves /metrics open (for scrapers on a private network).
 	MetricsToken string
+	// AuditRetention is how long audit records are kept (0 keeps them forever).
+	AuditRetention time.Duration
 
 	// ---- access control and credential-guessing throttling ----
 	// TrustedProxies are the proxies whose X-Forwarded-For is believed
@@ -71,6 +73,7 @@ func DefaultConfig() Config {
 		CredentialCacheTTL: 2 * time.Second,
 		PasswordMinLength:  steward.MinPasswordLength,
 		LoginRetention:     30 * 24 * time.Hour,
+		AuditRetention:     defaultAuditRetention,
 		AuthFailureLimit:   20,
 		AuthFailureWindow:  time.Minute,
 		AuthBanDuration:    5 * time.Minute,
@@ -88,6 +91,8 @@ type Services struct {
 	Invitations steward.InvitationService
 	Outbox      steward.OutboxService
 	Templates   steward.TemplateService
+	// EgressRules are tenants' action egress control rules.
+	EgressRules steward.EgressRuleService
 	// Organisations and TykUsers serve the Tyk-compatible API.
 	Organisations steward.OrganisationService
 	TykUsers      steward.TykUserService
@@ -109,6 +114,9 @@ type Services struct {
 	MailQueued func()
 	// Ping checks the database for /readyz.
 	Ping func(ctx context.Context) error
+	// AuditLogs stores the audit log (records of changes are written by
+	// the store itself; see audit.go).
+	AuditLogs steward.AuditLogService
 }
 
 // Store is one database implementing every service the API uses, as
@@ -121,6 +129,7 @@ type Store interface {
 	steward.InvitationService
 	steward.OutboxService
 	steward.TemplateService
+	steward.EgressRuleService
 	steward.OrganisationService
 	steward.TykUserService
 	steward.StoryService
@@ -128,6 +137,7 @@ type Store interface {
 	steward.EventService
 	steward.JobService
 	steward.JobQueue
+	steward.AuditLogService
 	steward.IPAccessRuleService
 	steward.AuthThrottleService
 	Ping(ctx context.Context) error
@@ -138,10 +148,12 @@ func StoreServices(db Store) Services {
 	return Services{
 		Tenants: db, Users: db, APIKeys: db, Sessions: db, Invitations: db, Outbox: db,
 		Templates:     db,
+		EgressRules:   db,
 		Organisations: db, TykUsers: db,
 		Stories: db, Actions: db, Events: db, Jobs: db, Queue: db,
 		IPAccessRules: db, AuthThrottle: db,
-		Ping: db.Ping,
+		AuditLogs: db,
+		Ping:      db.Ping,
 	}
 }
 
@@ -178,6 +190,7 @@ func NewServer(svc Services, cfg Config, log *slog.Logger, clock steward.Clock) 
 	s.ipRules = newIPRuleCache(cfg.CredentialCacheTTL, 100_000)
 	s.throttle = newAuthThrottle()
 	s.mux = newRecordingMux()
+	s.mux.wrap = s.auditRoute
 	s.routes(s.mux)
 	s.handler = s.middleware(s.mux.ServeMux)
 	return s
@@ -223,6 +236,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 func (s *Server) handle(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {
+			s.auditRefusal(r, err)
 			writeError(w, r, s.Log, err)
 		}
 	})

@@ -179,6 +179,13 @@ func (s *Server) recordFailure(r *http.Request, email string, a attempt) error {
 	now := s.Clock.Now()
 	act := s.newActivity(r, email, a.user)
 	act.FailureReason = a.reason
+	steward.PendingAuditFrom(r.Context()).Update(func(e *steward.AuditLog) {
+		e.OperationName = opSignInFailure
+		e.Outputs = map[string]any{"reason": a.reason}
+	})
+	if a.user != nil {
+		auditActor(r, a.user)
+	}
 	if err := s.Sessions.RecordLoginActivity(r.Context(), act); err != nil {
 		return err
 	}
@@ -218,6 +225,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *steward
 	now := s.Clock.Now()
 	token, hash := steward.NewSecret("ses_")
 	act := s.newActivity(r, u.Email, u)
+	auditActor(r, u)
 	sess := &steward.Session{TenantID: u.TenantID, UserID: u.ID, TokenHash: hash, IP: act.IP, UserAgent: act.UserAgent,
 		CreatedAt: now, ExpiresAt: now.Add(s.Config.SessionTTL)}
 	if err := s.Sessions.CreateSession(r.Context(), sess); err != nil {
@@ -246,6 +254,9 @@ func (s *Server) handleSignOut(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
+		if _, u, err := s.Sessions.FindSessionByTokenHash(r.Context(), steward.HashSecret(c.Value), s.Clock.Now()); err == nil {
+			auditActor(r, u)
+		}
 		if err := s.Sessions.DeleteSession(r.Context(), steward.HashSecret(c.Value)); err != nil {
 			return err
 		}

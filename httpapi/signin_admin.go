@@ -117,6 +117,7 @@ func (s *Server) RunRetention(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
+		s.runAuditRetention(ctx)
 		if n, err := s.PruneLoginActivities(ctx); err != nil && ctx.Err() == nil {
 			s.Log.Warn("prune sign-in activity", "error", err)
 		} else if n > 0 {

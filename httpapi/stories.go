@@ -297,6 +297,7 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	s.Metrics.Add("steward_webhook_events_accepted_total", "Events accepted by webhooks.", 1)
 	writeJSON(w, http.StatusCreated, map[string]any{"event_id": events[0].ID})
 	return nil
 }

@@ -87,6 +87,9 @@ func (s *Server) authFailed(r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
 	defer cancel()
+	// Counting a failure is not the request's change: its audit record
+	// (a failed sign-in's, say) belongs to the request's own transaction.
+	ctx = steward.WithPendingAudit(ctx, nil)
 	now, width := s.Clock.Now(), s.failureBucket()
 	bucket := now.Truncate(width)
 	since := now.Add(-s.Config.AuthFailureWindow).Truncate(width).Add(width)

@@ -85,6 +85,7 @@ func (s *Server) tykHandle(h handlerFunc) http.Handler {
 		if err == nil {
 			return
 		}
+		s.auditRefusal(r, err)
 		status, ok := tykCodeStatus[steward.ErrorCode(err)]
 		if !ok {
 			status = http.StatusInternalServerError
@@ -115,6 +116,7 @@ func (s *Server) requireInstanceAdmin(h handlerFunc) http.Handler {
 			}
 			return tykErr(steward.EUNAUTHORIZED, tykNotAuthorised)
 		}
+		steward.PendingAuditFrom(r.Context()).Update(func(a *steward.AuditLog) { a.UserName = "instance admin (admin-auth)" })
 		return h(w, r)
 	})
 }

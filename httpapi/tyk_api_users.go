@@ -45,6 +45,7 @@ func (s *Server) requireTykUser(h handlerFunc) http.Handler {
 		} else if err != nil {
 			return err
 		}
+		auditActor(r, p.User)
 		c := &tykCaller{TykUser: u, Scope: steward.UserScope{TenantID: u.TenantID, AllTenants: u.SuperUser}}
 		ctx := context.WithValue(r.Context(), principalKey, p)
 		return h(w, r.WithContext(context.WithValue(ctx, tykCallerKey, c)))

@@ -1,160 +1,135 @@
-// Package metrics keeps Steward's counters and histograms in memory and
-// writes them in the Prometheus text exposition format. It is small on
-// purpose: Steward exports a handful of series, which does not justify the
-// Prometheus client library and its dependencies.
+// Package metrics keeps Steward's counters, gauges and histograms in a
+// Prometheus registry (github.com/prometheus/client_golang) and writes them
+// in the Prometheus text exposition format. Besides Steward's own series,
+// every registry carries the Go runtime, process and build-info collectors.
+// Families are created on first use by name, so callers stay as short as
+// r.Add("steward_x_total", "help", 1, "label", "value").
 package metrics
 
 import (
-	"fmt"
 	"io"
-	"math"
-	"sort"
-	"strconv"
-	"strings"
 	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/common/expfmt"
 )
 
 // Registry holds named metric families.
 type Registry struct {
+	reg *prometheus.Registry
+
 	mu       sync.Mutex
 	families map[string]*family
 }
 
-// NewRegistry returns an empty registry.
-func NewRegistry() *Registry { return &Registry{families: map[string]*family{}} }
-
 type family struct {
-	name, help, kind string
-	buckets          []float64
-	series           map[string]*series // label text → series
+	labels    []string
+	counter   *prometheus.CounterVec
+	gauge     *prometheus.GaugeVec
+	histogram *prometheus.HistogramVec
 }
 
-type series struct {
-	labels string
-	value  float64
-	counts []uint64 // histogram bucket counts (not cumulative)
-	sum    float64
-	count  uint64
+// NewRegistry returns a registry with the Go runtime, process and build
+// information collectors.
+func NewRegistry() *Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewBuildInfoCollector(),
+	)
+	return &Registry{reg: reg, families: map[string]*family{}}
 }
 
 // DurationBuckets are histogram bounds in seconds, from 1 ms to 60 s.
 var DurationBuckets = []float64{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}
 
-func (r *Registry) get(name, help, kind string, buckets []float64, labels []string) *series {
+// Register adds a collector (such as one reading the database at scrape
+// time).
+func (r *Registry) Register(c prometheus.Collector) error { return r.reg.Register(c) }
+
+// family returns the named family, creating it with kv's label names. A
+// later call with other label names is ignored (nil), as a programming
+// error that must not break the server.
+func (r *Registry) family(name, help, kind string, kv []string) (*family, []string) {
+	names, values := make([]string, 0, len(kv)/2), make([]string, 0, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		names, values = append(names, kv[i]), append(values, kv[i+1])
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	f := r.families[name]
 	if f == nil {
-		f = &family{name: name, help: help, kind: kind, buckets: buckets, series: map[string]*series{}}
+		f = &family{labels: names}
+		var c prometheus.Collector
+		switch kind {
+		case "counter":
+			f.counter = prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, names)
+			c = f.counter
+		case "gauge":
+			f.gauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, names)
+			c = f.gauge
+		default:
+			f.histogram = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: help, Buckets: DurationBuckets}, names)
+			c = f.histogram
+		}
+		if err := r.reg.Register(c); err != nil {
+			return nil, nil
+		}
 		r.families[name] = f
 	}
-	key := labelText(labels)
-	s := f.series[key]
-	if s == nil {
-		s = &series{labels: key, counts: make([]uint64, len(buckets))}
-		f.series[key] = s
+	if !sameLabels(f.labels, names) {
+		return nil, nil
 	}
-	return s
+	return f, values
 }
 
-// labelText renders name/value pairs as {a="b",c="d"}.
-func labelText(kv []string) string {
-	if len(kv) == 0 {
-		return ""
+func sameLabels(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
 	}
-	var b strings.Builder
-	b.WriteByte('{')
-	for i := 0; i+1 < len(kv); i += 2 {
-		if i > 0 {
-			b.WriteByte(',')
+	for i := range a {
+		if a[i] != b[i] {
+			return false
 		}
-		b.WriteString(kv[i])
-		b.WriteString(`="`)
-		labelEscaper.WriteString(&b, kv[i+1])
-		b.WriteByte('"')
 	}
-	b.WriteByte('}')
-	return b.String()
+	return true
 }
-
-// labelEscaper escapes label values as the text format requires. It is
-// built once: this runs on every observation, such as every HTTP request.
-var labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
 
 // Add adds d to a counter; labels are name/value pairs.
 func (r *Registry) Add(name, help string, d float64, labels ...string) {
-	r.mu.Lock()
-	r.get(name, help, "counter", nil, labels).value += d
-	r.mu.Unlock()
+	if f, v := r.family(name, help, "counter", labels); f != nil && f.counter != nil {
+		f.counter.WithLabelValues(v...).Add(d)
+	}
 }
 
 // Set sets a gauge.
 func (r *Registry) Set(name, help string, v float64, labels ...string) {
-	r.mu.Lock()
-	r.get(name, help, "gauge", nil, labels).value = v
-	r.mu.Unlock()
+	if f, vals := r.family(name, help, "gauge", labels); f != nil && f.gauge != nil {
+		f.gauge.WithLabelValues(vals...).Set(v)
+	}
 }
 
 // Observe records v (seconds) in a histogram with DurationBuckets.
 func (r *Registry) Observe(name, help string, v float64, labels ...string) {
-	r.mu.Lock()
-	s := r.get(name, help, "histogram", DurationBuckets, labels)
-	for i, b := range DurationBuckets {
-		if v <= b {
-			s.counts[i]++
-			break
-		}
+	if f, vals := r.family(name, help, "histogram", labels); f != nil && f.histogram != nil {
+		f.histogram.WithLabelValues(vals...).Observe(v)
 	}
-	s.sum += v
-	s.count++
-	r.mu.Unlock()
 }
 
-// WriteText writes every family in the Prometheus text format, sorted by name.
+// ContentType is the media type WriteText writes.
+const ContentType = "text/plain; version=0.0.4; charset=utf-8"
+
+// WriteText writes every family in the Prometheus text format, sorted by
+// name. A collector that fails leaves out its own series only.
 func (r *Registry) WriteText(w io.Writer) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	names := make([]string, 0, len(r.families))
-	for n := range r.families {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	var b strings.Builder
-	for _, n := range names {
-		f := r.families[n]
-		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", f.name, f.help, f.name, f.kind)
-		keys := make([]string, 0, len(f.series))
-		for k := range f.series {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			s := f.series[k]
-			if f.kind != "histogram" {
-				fmt.Fprintf(&b, "%s%s %s\n", f.name, s.labels, num(s.value))
-				continue
-			}
-			var cum uint64
-			for i, bound := range f.buckets {
-				cum += s.counts[i]
-				fmt.Fprintf(&b, "%s_bucket%s %d\n", f.name, withLabel(s.labels, "le", num(bound)), cum)
-			}
-			fmt.Fprintf(&b, "%s_bucket%s %d\n", f.name, withLabel(s.labels, "le", "+Inf"), s.count)
-			fmt.Fprintf(&b, "%s_sum%s %s\n%s_count%s %d\n", f.name, s.labels, num(s.sum), f.name, s.labels, s.count)
+	mfs, gatherErr := r.reg.Gather()
+	enc := expfmt.NewEncoder(w, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, mf := range mfs {
+		if err := enc.Encode(mf); err != nil {
+			return err
 		}
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-func withLabel(labels, k, v string) string {
-	if labels == "" {
-		return "{" + k + `="` + v + `"}`
-	}
-	return labels[:len(labels)-1] + "," + k + `="` + v + `"}`
-}
-
-func num(v float64) string {
-	if math.IsInf(v, 1) {
-		return "+Inf"
-	}
-	return strconv.FormatFloat(v, 'g', -1, 64)
+	return gatherErr
 }

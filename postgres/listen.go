@@ -4,19 +4,29 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"errors"
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
-// Listen implements sqlstore.Listener: it holds one connection of db in
-// LISTEN on channel and calls notify for every notification until ctx
-// ends, reconnecting after errors. notify is also called after each
-// (re)connect, since announcements may have been missed meanwhile.
-func (dialect) Listen(ctx context.Context, db *sql.DB, channel string, notify func()) error {
+// jobsChannel is the NOTIFY channel that announces new jobs to every
+// Steward process sharing the database.
+const jobsChannel = "steward_jobs"
+
+// AnnounceJobs sends a notification, in a statement of its own, that
+// PostgreSQL delivers to every listening process.
+func (*dialect) AnnounceJobs(ctx context.Context, db *sql.DB) error {
+	_, err := db.ExecContext(ctx, `SELECT pg_notify('`+jobsChannel+`', '')`)
+	return err
+}
+
+// Listen holds one connection of db in LISTEN on the jobs channel and
+// calls notify for every notification until ctx ends, reconnecting after
+// errors. notify is also called after each (re)connect, since
+// announcements may have been missed meanwhile.
+func (*dialect) Listen(ctx context.Context, db *sql.DB, notify func()) error {
+	channel := jobsChannel
 	delay := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		err := listenOnce(ctx, db, channel, notify)
@@ -58,11 +68,4 @@ func listenOnce(ctx context.Context, db *sql.DB, channel string, notify func()) 
 			notify()
 		}
 	})
-}
-
-// Retryable implements sqlstore.Retrier: deadlocks and serialization
-// failures between concurrent queue transactions succeed when retried.
-func (dialect) Retryable(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
 }

@@ -54,11 +54,19 @@ type Config struct {
 	// PollInterval is how often an idle engine looks for due jobs without
 	// having been woken.
 	PollInterval time.Duration
+	// FetchCooldown is the least time between an idle engine's wake-up and
+	// its previous fetch, so that a stream of single enqueues is leased in
+	// small batches rather than one transaction per job.
+	FetchCooldown time.Duration
 	// ShutdownTimeout is how long running jobs may finish after Run's
 	// context ends before their leases are released.
 	ShutdownTimeout time.Duration
 	// Jitter returns a random int in [0, n); nil uses math/rand.
 	Jitter func(n int) int
+	// FailureLogInterval limits failure logging: per action, one failing
+	// job (and one dying job) is logged per interval; the next record
+	// counts those left out. 0 uses the default, a minute.
+	FailureLogInterval time.Duration
 
 	Log     *slog.Logger
 	Clock   steward.Clock
@@ -76,6 +84,7 @@ func DefaultConfig() Config {
 		DeadMax:         10_000,
 		DeadMaxAge:      180 * 24 * time.Hour,
 		PollInterval:    time.Second,
+		FetchCooldown:   2 * time.Millisecond,
 		ShutdownTimeout: 30 * time.Second,
 	}
 }
@@ -160,6 +169,9 @@ func (c *Config) fill() {
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = d.ShutdownTimeout
+	}
+	if c.FailureLogInterval <= 0 {
+		c.FailureLogInterval = time.Minute
 	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)

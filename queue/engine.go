@@ -28,6 +28,19 @@ type ErrorClasser interface {
 	ErrorClass() string
 }
 
+// Permanent lets an error say that running the job again cannot help (a
+// refused destination, an invalid URL): the job goes to the dead set at
+// once instead of being retried.
+type Permanent interface {
+	Permanent() bool
+}
+
+// IsPermanent reports whether an error in err's chain says it is permanent.
+func IsPermanent(err error) bool {
+	var p Permanent
+	return errors.As(err, &p) && p.Permanent()
+}
+
 // Engine runs jobs from a JobQueue. Create it with New and call Run.
 type Engine struct {
 	q      steward.JobQueue
@@ -44,6 +57,7 @@ type Engine struct {
 
 	jobs    chan *steward.Job
 	results chan result
+	failLog *failureLog
 }
 
 type running struct {
@@ -74,6 +88,7 @@ func New(q steward.JobQueue, h Handler, cfg Config) *Engine {
 		retried:   make(chan struct{}, 1),
 		jobs:      make(chan *steward.Job, cfg.Workers+cfg.Prefetch),
 		results:   make(chan result, cfg.Workers+cfg.Prefetch),
+		failLog:   newFailureLog(cfg.Log, cfg.Clock, cfg.FailureLogInterval),
 	}
 }
 
@@ -187,9 +202,14 @@ func (e *Engine) idle(ctx context.Context, wake <-chan struct{}) {
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
+	started := time.Now()
 	select {
 	case <-ctx.Done():
 	case <-wake:
+		// Let a few more enqueues arrive before the next fetch.
+		if rest := e.cfg.FetchCooldown - time.Since(started); rest > 0 {
+			sleep(ctx, rest)
+		}
 	case <-e.retried:
 	case <-t.C:
 		if _, err := e.q.RescueJobs(ctx, 1000); err != nil && ctx.Err() == nil {
@@ -254,13 +274,61 @@ func (e *Engine) complete() {
 	}
 }
 
-// finish writes one batch of outcomes, retrying while the database is
-// unreachable (the leases stay alive meanwhile).
+// finish writes one batch of outcomes. While the database cannot take
+// them it keeps trying, and keeps the jobs' leases alive meanwhile (the
+// heartbeat renews every job the engine holds), so that a job that ran is
+// not run again because its outcome was not recorded. It stops trying for
+// a job whose lease was lost (the store would discard its outcome), and at
+// shutdown after ShutdownTimeout, leaving such jobs leased: they run again
+// only once their lease has expired.
 func (e *Engine) finish(batch []result) {
+	delay := 50 * time.Millisecond
+	var giveUp time.Time
+	for {
+		done, failed, dead := e.outcomes(batch)
+		err := e.q.FinishJobs(context.Background(), e.worker, done, failed)
+		if err == nil {
+			e.forget(batch)
+			e.logFailures(batch, failed)
+			if len(failed) > 0 {
+				select {
+				case e.retried <- struct{}{}:
+				default:
+				}
+			}
+			if dead {
+				select {
+				case e.deadAdded <- struct{}{}:
+				default:
+				}
+			}
+			e.record(batch, failed)
+			return
+		}
+		e.cfg.Log.Error("record job outcomes; keeping their leases and trying again", "error", err, "jobs", len(batch))
+		batch = e.stillHeld(batch)
+		if len(batch) == 0 {
+			return
+		}
+		if e.stopping.Load() {
+			if giveUp.IsZero() {
+				giveUp = time.Now().Add(e.cfg.ShutdownTimeout)
+			} else if time.Now().After(giveUp) {
+				e.cfg.Log.Error("shutting down with job outcomes unrecorded; the jobs run again when their leases expire", "jobs", len(batch))
+				e.forget(batch)
+				return
+			}
+		}
+		time.Sleep(delay)
+		// At least twice per heartbeat, so that a short outage costs no
+		// more than a moment once the database is back.
+		delay = min(2*delay, max(e.cfg.Lease/6, 50*time.Millisecond), 5*time.Second)
+	}
+}
+
+// outcomes splits a batch into completed job ids and failures decided now.
+func (e *Engine) outcomes(batch []result) (done []int64, failed []steward.JobFailure, dead bool) {
 	now := e.cfg.Clock.Now()
-	var done []int64
-	var failed []steward.JobFailure
-	dead := false
 	for _, r := range batch {
 		if r.err == nil {
 			done = append(done, r.job.ID)
@@ -270,36 +338,38 @@ func (e *Engine) finish(batch []result) {
 		dead = dead || f.Dead
 		failed = append(failed, f)
 	}
-	delay := 50 * time.Millisecond
-	for attempt := 0; ; attempt++ {
-		err := e.q.FinishJobs(context.Background(), e.worker, done, failed)
-		if err == nil {
-			break
-		}
-		e.cfg.Log.Error("record job outcomes", "error", err, "jobs", len(batch))
-		if attempt == 20 {
-			// Give the jobs up: without heartbeats their leases expire
-			// and they run again.
-			e.forget(batch)
-			return
-		}
-		time.Sleep(delay)
-		delay = min(2*delay, 5*time.Second)
-	}
-	e.forget(batch)
-	if len(failed) > 0 {
-		select {
-		case e.retried <- struct{}{}:
-		default:
+	return done, failed, dead
+}
+
+// logFailures hands each recorded failure, with its job, to the
+// rate-limited failure log; failed holds the batch's failures in order.
+func (e *Engine) logFailures(batch []result, failed []steward.JobFailure) {
+	i := 0
+	for _, r := range batch {
+		if r.err != nil && i < len(failed) {
+			e.failLog.record(r.job, failed[i])
+			i++
 		}
 	}
-	if dead {
-		select {
-		case e.deadAdded <- struct{}{}:
-		default:
+}
+
+// stillHeld returns the results whose jobs' leases the engine still
+// holds, forgetting the others.
+func (e *Engine) stillHeld(batch []result) []result {
+	var held, lost []result
+	e.mu.Lock()
+	for _, r := range batch {
+		if ir := e.inflight[r.job.ID]; ir != nil && !ir.lost {
+			held = append(held, r)
+		} else {
+			lost = append(lost, r)
 		}
 	}
-	e.record(batch, failed)
+	e.mu.Unlock()
+	if len(lost) > 0 {
+		e.forget(lost)
+	}
+	return held
 }
 
 // forget drops finished jobs from the engine's books, freeing their slots.
@@ -320,10 +390,11 @@ func (e *Engine) signalFreed() {
 }
 
 // Failure decides a failed job's fate at now: retry after Backoff, or
-// dead once it has been retried MaxRetries times.
+// dead once it has been retried MaxRetries times or at once when the error
+// is permanent.
 func (c Config) Failure(j *steward.Job, err error, now time.Time) steward.JobFailure {
 	f := steward.JobFailure{ID: j.ID, ErrorClass: errorClass(err), ErrorMessage: err.Error(), RunAt: now}
-	if j.RetryCount >= c.MaxRetries {
+	if j.RetryCount >= c.MaxRetries || IsPermanent(err) {
 		f.Dead = true
 		return f
 	}
@@ -363,8 +434,21 @@ func (e *Engine) record(batch []result, failed []steward.JobFailure) {
 	m.Add("steward_jobs_finished_total", outcomes, float64(len(batch)-len(failed)), "outcome", "completed")
 	m.Add("steward_jobs_finished_total", outcomes, float64(len(failed)-dead), "outcome", "retry")
 	m.Add("steward_jobs_finished_total", outcomes, float64(dead), "outcome", "dead")
+	failedByID := make(map[int64]bool, len(failed))
+	for _, f := range failed {
+		failedByID[f.ID] = f.Dead
+	}
 	for _, r := range batch {
 		m.Observe("steward_job_duration_seconds", "How long jobs ran, by kind.", r.dur.Seconds(), "kind", r.job.Kind)
+		outcome := "completed"
+		if dead, ok := failedByID[r.job.ID]; ok {
+			outcome = "retry"
+			if dead {
+				outcome = "dead"
+			}
+		}
+		m.Add("steward_job_outcomes_total", "Jobs finished, by kind (receive: an event reached the action; run: a manual run) and outcome.",
+			1, "kind", r.job.Kind, "outcome", outcome)
 	}
 }
 

@@ -3,6 +3,8 @@ package queue_test
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -33,6 +35,31 @@ func countState(t *testing.T, db *sqlstore.DB, tenant, action int64, state stewa
 		t.Fatal(err)
 	}
 	return n
+}
+
+// newTenant creates a tenant (with its default story) and returns its id.
+func newTenant(t *testing.T, db *sqlstore.DB, name string) int64 {
+	t.Helper()
+	tn := &steward.Tenant{Name: name}
+	if err := db.CreateTenant(context.Background(), tn); err != nil {
+		t.Fatal(err)
+	}
+	return tn.ID
+}
+
+// newAction creates an action in the tenant's default story.
+func newAction(t *testing.T, db *sqlstore.DB, tenantID int64, name string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	stories, _, err := db.FindStories(ctx, tenantID, steward.PageRequest{Page: 1, PerPage: 1})
+	if err != nil || len(stories) == 0 {
+		t.Fatalf("no default story: %v", err)
+	}
+	a := &steward.Action{TenantID: tenantID, StoryID: stories[0].ID, Type: steward.ActionWebhook, Name: name, Options: map[string]any{}}
+	if err := db.CreateAction(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	return a.ID
 }
 
 func TestRetryScheduleAndDeath(t *testing.T) {
@@ -241,7 +268,9 @@ func TestPerActionDeleteTouchesOnlyThatActionAndTenant(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
 		type key struct{ tenant, action int64 }
-		groups := []key{{1, 11}, {1, 12}, {2, 21}}
+		t1, t2 := newTenant(t, db, "one"), newTenant(t, db, "two")
+		a11, a12, a21 := newAction(t, db, t1, "a11"), newAction(t, db, t1, "a12"), newAction(t, db, t2, "a21")
+		groups := []key{{t1, a11}, {t1, a12}, {t2, a21}}
 		var jobs []steward.NewJob
 		for _, g := range groups {
 			for i := 0; i < 30; i++ {
@@ -281,18 +310,18 @@ func TestPerActionDeleteTouchesOnlyThatActionAndTenant(t *testing.T) {
 				before[g][st] = countState(t, db, g.tenant, g.action, st)
 			}
 		}
-		// Tenant 2 naming tenant 1's action deletes nothing.
-		if n, err := db.DeleteJobs(ctx, 2, steward.JobRetry, 11); err != nil || n != 0 {
-			t.Fatalf("cross-tenant delete removed %d jobs (%v)", n, err)
+		// Tenant 2 naming tenant 1's action deletes nothing: not found.
+		if n, err := db.DeleteJobs(ctx, t2, steward.JobRetry, a11); steward.ErrorCode(err) != steward.ENOTFOUND || n != 0 {
+			t.Fatalf("cross-tenant delete removed %d jobs (%v), want ENOTFOUND", n, err)
 		}
-		n, err := db.DeleteJobs(ctx, 1, steward.JobRetry, 11)
-		if err != nil || n != before[key{1, 11}][steward.JobRetry] || n == 0 {
-			t.Fatalf("deleted %d (%v), want %d", n, err, before[key{1, 11}][steward.JobRetry])
+		n, err := db.DeleteJobs(ctx, t1, steward.JobRetry, a11)
+		if err != nil || n != before[key{t1, a11}][steward.JobRetry] || n == 0 {
+			t.Fatalf("deleted %d (%v), want %d", n, err, before[key{t1, a11}][steward.JobRetry])
 		}
 		for _, g := range groups {
 			for st, was := range before[g] {
 				want := was
-				if g == (key{1, 11}) && st == steward.JobRetry {
+				if g == (key{t1, a11}) && st == steward.JobRetry {
 					want = 0
 				}
 				if got := countState(t, db, g.tenant, g.action, st); got != want {
@@ -308,7 +337,7 @@ func TestPerActionDeleteTouchesOnlyThatActionAndTenant(t *testing.T) {
 				}
 			}
 		}
-		if _, err := db.DeleteJobs(ctx, 1, steward.JobInProgress, 0); steward.ErrorCode(err) != steward.EINVALID {
+		if _, err := db.DeleteJobs(ctx, t1, steward.JobInProgress, 0); steward.ErrorCode(err) != steward.EINVALID {
 			t.Errorf("deleting in-progress jobs: %v, want EINVALID", err)
 		}
 	})
@@ -425,6 +454,58 @@ func TestLongJobKeepsItsLease(t *testing.T) {
 		wg.Wait()
 		if n := runs.Load(); n != 1 {
 			t.Errorf("a long job ran %d times, want once", n)
+		}
+	})
+}
+
+// failingFinish is a JobQueue whose FinishJobs fails a number of times,
+// as it does while the database is unreachable.
+type failingFinish struct {
+	steward.JobQueue
+	failures atomic.Int64
+}
+
+func (q *failingFinish) FinishJobs(ctx context.Context, worker string, done []int64, failed []steward.JobFailure) error {
+	if q.failures.Add(-1) >= 0 {
+		return errors.New("database unreachable")
+	}
+	return q.JobQueue.FinishJobs(ctx, worker, done, failed)
+}
+
+// TestUnrecordedOutcomeKeepsLease fails to record a job's outcome for many
+// lease periods: the engine keeps the lease and retries recording, and the
+// job, which ran, never runs again.
+func TestUnrecordedOutcomeKeepsLease(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		var runs atomic.Int64
+		cfg := queue.DefaultConfig()
+		cfg.Workers, cfg.Lease, cfg.PollInterval = 1, 300*time.Millisecond, 20*time.Millisecond
+		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		q := &failingFinish{JobQueue: db}
+		q.failures.Store(30) // 30 attempts at least 50 ms apart: 5 leases
+		e := queue.New(q, func(ctx context.Context, j *steward.Job) error { runs.Add(1); return nil }, cfg)
+		var wg sync.WaitGroup
+		wg.Go(func() { e.Run(ctx) })
+		if err := db.EnqueueJobs(ctx, []steward.NewJob{{TenantID: 1, ActionID: 1}}); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			st, _ := db.JobStats(ctx, 1, 0)
+			if runs.Load() > 0 && q.failures.Load() < 0 && st.Queued+st.InProgress+st.Retry == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("job not recorded: %+v, %d failures left, %d runs", st, q.failures.Load(), runs.Load())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		cancel()
+		wg.Wait()
+		if n := runs.Load(); n != 1 {
+			t.Errorf("a job whose outcome could not be recorded ran %d times, want once", n)
 		}
 	})
 }

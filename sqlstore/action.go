@@ -67,8 +67,15 @@ func (db *DB) checkLinks(ctx context.Context, q Queryer, tenantID, self int64, f
 	return nil
 }
 
-// setLinks replaces one side of the action's links.
+// setLinks replaces one side of the action's links, and refuses the
+// change when the links would then form a loop.
 func (db *DB) setLinks(ctx context.Context, tx *sql.Tx, a *steward.Action, sources, receivers *[]int64) error {
+	linking := sources != nil && len(*sources) > 0 || receivers != nil && len(*receivers) > 0
+	if linking {
+		if err := db.lockLinks(ctx, tx, a.TenantID); err != nil {
+			return err
+		}
+	}
 	if sources != nil {
 		if err := db.checkLinks(ctx, tx, a.TenantID, a.ID, "source_ids", *sources); err != nil {
 			return err
@@ -95,7 +102,14 @@ func (db *DB) setLinks(ctx context.Context, tx *sql.Tx, a *steward.Action, sourc
 			}
 		}
 	}
-	return nil
+	if !linking {
+		return nil
+	}
+	field := "source_ids"
+	if receivers != nil && len(*receivers) > 0 {
+		field = "receiver_ids"
+	}
+	return db.checkLoop(ctx, tx, a.TenantID, a.ID, field)
 }
 
 func dedupe(ids []int64) []int64 {
@@ -151,6 +165,7 @@ func (db *DB) CreateAction(ctx context.Context, a *steward.Action) error {
 			a.TenantID, a.StoryID, a.GUID, string(a.Type), a.Name, opts, a.KeepEventsFor, a.Disabled, template, Micros(now), Micros(now)).Scan(&a.ID); err != nil {
 			return err
 		}
+		steward.AuditOutput(ctx, "agent_id", a.ID)
 		src, rcv := a.SourceIDs, a.ReceiverIDs
 		return db.setLinks(ctx, tx, a, &src, &rcv)
 	})
@@ -172,7 +187,7 @@ func (db *DB) FindActionByGUID(ctx context.Context, guid string) (*steward.Actio
 }
 
 func (db *DB) findAction(ctx context.Context, where string, args ...any) (*steward.Action, error) {
-	a, err := scanAction(db.Read.QueryRowContext(ctx, db.Q(`SELECT `+actionColumns+` FROM actions WHERE `+where), args...))
+	a, err := scanAction(db.queryRow(ctx, `SELECT `+actionColumns+` FROM actions WHERE `+where, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("action")
 	} else if err != nil {
@@ -194,9 +209,9 @@ func (db *DB) loadLinks(ctx context.Context, actions []*steward.Action) error {
 	for i, a := range actions {
 		byID[a.ID], ids[i] = a, a.ID
 	}
-	in, args := db.idIn(ids)
-	rows, err := db.Read.QueryContext(ctx, db.Q(`SELECT source_id, receiver_id FROM action_links
-		WHERE source_id `+in+` OR receiver_id `+in+` ORDER BY source_id, receiver_id`), append(args, args...)...)
+	in, args := idIn(ids)
+	rows, err := db.query(ctx, `SELECT source_id, receiver_id FROM action_links
+		WHERE source_id `+in+` OR receiver_id `+in+` ORDER BY source_id, receiver_id`, append(args, args...)...)
 	if err != nil {
 		return fmt.Errorf("load action links: %w", err)
 	}
@@ -226,10 +241,10 @@ func (db *DB) FindActions(ctx context.Context, f steward.ActionFilter) ([]*stewa
 		where, args = where+` AND story_id = ?`, append(args, f.StoryID)
 	}
 	var total int
-	if err := db.Read.QueryRowContext(ctx, db.Q(`SELECT COUNT(*) FROM actions WHERE `+where), args...).Scan(&total); err != nil {
+	if err := db.queryRow(ctx, `SELECT COUNT(*) FROM actions WHERE `+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count actions: %w", err)
 	}
-	rows, err := db.Read.QueryContext(ctx, db.Q(`SELECT `+actionColumns+` FROM actions WHERE `+where+` ORDER BY id LIMIT ? OFFSET ?`),
+	rows, err := db.query(ctx, `SELECT `+actionColumns+` FROM actions WHERE `+where+` ORDER BY id LIMIT ? OFFSET ?`,
 		append(args, f.PerPage, f.Offset())...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("find actions: %w", err)

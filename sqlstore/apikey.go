@@ -40,6 +40,11 @@ func (db *DB) CreateAPIKey(ctx context.Context, k *steward.APIKey) error {
 // when tx is nil.
 func (db *DB) insertAPIKey(ctx context.Context, tx *sql.Tx, k *steward.APIKey) error {
 	k.CreatedAt = db.Clock.Now()
+	if tx == nil {
+		// On its own: in a transaction all the same, so that a request's
+		// audit record is written with it.
+		return db.InTx(ctx, func(tx *sql.Tx) error { return db.insertAPIKey(ctx, tx, k) })
+	}
 	const insert = `INSERT INTO api_keys (tenant_id, user_id, name, prefix, hash, created_at, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`
 	args := []any{k.TenantID, k.UserID, k.Name, k.Prefix, k.Hash, Micros(k.CreatedAt), MicrosPtr(k.ExpiresAt)}
@@ -47,11 +52,12 @@ func (db *DB) insertAPIKey(ctx context.Context, tx *sql.Tx, k *steward.APIKey) e
 	if tx != nil {
 		r = tx.QueryRowContext(ctx, db.Q(insert), args...)
 	} else {
-		r = db.Write.QueryRowContext(ctx, db.Q(insert), args...)
+		r = db.writeRow(ctx, insert, args...)
 	}
 	if err := r.Scan(&k.ID); err != nil {
 		return fmt.Errorf("create api key: %w", err)
 	}
+	steward.AuditOutput(ctx, "api_key_id", k.ID)
 	return nil
 }
 

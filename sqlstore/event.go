@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/steward-dev/steward"
@@ -13,13 +14,13 @@ import (
 
 var _ steward.EventService = (*DB)(nil)
 
-const eventColumns = `id, tenant_id, action_id, story_id, payload, created_at`
+const eventColumns = `id, tenant_id, action_id, story_id, payload, depth, created_at`
 
 func scanEvent(s scanner) (*steward.Event, error) {
 	var e steward.Event
 	var payload string
 	var created int64
-	if err := s.Scan(&e.ID, &e.TenantID, &e.ActionID, &e.StoryID, &payload, &created); err != nil {
+	if err := s.Scan(&e.ID, &e.TenantID, &e.ActionID, &e.StoryID, &payload, &e.Depth, &created); err != nil {
 		return nil, err
 	}
 	e.Payload, e.CreatedAt = json.RawMessage(payload), FromMicros(created)
@@ -30,29 +31,55 @@ func scanEvent(s scanner) (*steward.Event, error) {
 // the action's events older than its keep_events_for, so retention costs
 // a little on every emit instead of a sweep over the table.
 func (db *DB) EmitEvents(ctx context.Context, a *steward.Action, payloads []json.RawMessage) ([]*steward.Event, error) {
+	return db.emitEvents(ctx, a, 0, payloads, false)
+}
+
+// EmitEventsAt implements steward.EventService.
+func (db *DB) EmitEventsAt(ctx context.Context, a *steward.Action, depth int, payloads []json.RawMessage) ([]*steward.Event, error) {
+	return db.emitEvents(ctx, a, depth, payloads, false)
+}
+
+// EmitJobEvents implements steward.JobEventEmitter: EmitEventsAt in a
+// transaction that commits without waiting for durability.
+func (db *DB) EmitJobEvents(ctx context.Context, a *steward.Action, depth int, payloads []json.RawMessage) ([]*steward.Event, error) {
+	return db.emitEvents(ctx, a, depth, payloads, true)
+}
+
+func (db *DB) emitEvents(ctx context.Context, a *steward.Action, depth int, payloads []json.RawMessage, async bool) ([]*steward.Event, error) {
 	if len(payloads) == 0 {
 		return nil, nil
 	}
 	var out []*steward.Event
+	enqueued := false
 	err := db.inTxRetry(ctx, func(tx *sql.Tx) error {
-		out = out[:0]
+		out, enqueued = out[:0], false
+		if async {
+			if err := db.Dialect.AsyncCommit(ctx, tx); err != nil {
+				return err
+			}
+		}
 		now := db.Clock.Now()
 		for _, p := range payloads {
 			if !json.Valid(p) {
 				return fmt.Errorf("event payload is not valid JSON")
 			}
-			e := &steward.Event{TenantID: a.TenantID, ActionID: a.ID, StoryID: a.StoryID, Payload: p, CreatedAt: now}
-			if err := tx.QueryRowContext(ctx, db.Q(`INSERT INTO events (tenant_id, action_id, story_id, payload, created_at)
-				VALUES (?, ?, ?, ?, ?) RETURNING id`), e.TenantID, e.ActionID, e.StoryID, string(p), Micros(now)).Scan(&e.ID); err != nil {
+			e := &steward.Event{TenantID: a.TenantID, ActionID: a.ID, StoryID: a.StoryID, Payload: p, Depth: depth, CreatedAt: now}
+			if err := tx.QueryRowContext(ctx, db.Q(`INSERT INTO events (tenant_id, action_id, story_id, payload, depth, created_at)
+				VALUES (?, ?, ?, ?, ?, ?) RETURNING id`), e.TenantID, e.ActionID, e.StoryID, string(p), depth, Micros(now)).Scan(&e.ID); err != nil {
 				return err
 			}
 			out = append(out, e)
 		}
 		// last_event_at moves at most once a second, so that a busy
-		// action's row does not serialise every emit.
-		if _, err := tx.ExecContext(ctx, db.Q(`UPDATE actions SET last_event_at = ? WHERE id = ? AND tenant_id = ?
-			AND (last_event_at IS NULL OR last_event_at < ?)`), Micros(now), a.ID, a.TenantID, Micros(now.Add(-time.Second))); err != nil {
-			return err
+		// action's row does not serialise every emit: this process skips
+		// the statement while its own last write is under a second old,
+		// since other emits would wait on the row lock the write holds
+		// until its transaction commits.
+		if db.eventStamps.due(a.ID, now) {
+			if _, err := tx.ExecContext(ctx, db.Q(`UPDATE actions SET last_event_at = ? WHERE id = ? AND tenant_id = ?
+				AND (last_event_at IS NULL OR last_event_at < ?)`), Micros(now), a.ID, a.TenantID, Micros(now.Add(-time.Second))); err != nil {
+				return err
+			}
 		}
 		if a.KeepEventsFor > 0 {
 			cutoff := now.Add(-time.Duration(a.KeepEventsFor) * time.Second)
@@ -85,18 +112,21 @@ func (db *DB) EmitEvents(ctx context.Context, a *steward.Action, payloads []json
 				jobs = append(jobs, steward.NewJob{TenantID: a.TenantID, ActionID: r, EventID: e.ID, Kind: steward.JobKindReceive})
 			}
 		}
+		enqueued = true
 		return db.enqueueJobs(ctx, tx, jobs)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("emit events of action %d: %w", a.ID, err)
 	}
-	db.jobs.notify()
+	if enqueued {
+		db.jobsReady()
+	}
 	return out, nil
 }
 
 // FindEventByID implements steward.EventService.
 func (db *DB) FindEventByID(ctx context.Context, tenantID, id int64) (*steward.Event, error) {
-	e, err := scanEvent(db.Read.QueryRowContext(ctx, db.Q(`SELECT `+eventColumns+` FROM events WHERE id = ? AND tenant_id = ?`), id, tenantID))
+	e, err := scanEvent(db.queryRow(ctx, `SELECT `+eventColumns+` FROM events WHERE id = ? AND tenant_id = ?`, id, tenantID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("event")
 	} else if err != nil {
@@ -116,10 +146,10 @@ func (db *DB) FindEvents(ctx context.Context, f steward.EventFilter) ([]*steward
 		where, args, order = where+` AND id > ?`, append(args, f.SinceID), `id`
 	}
 	var total int
-	if err := db.Read.QueryRowContext(ctx, db.Q(`SELECT COUNT(*) FROM events WHERE `+where), args...).Scan(&total); err != nil {
+	if err := db.queryRow(ctx, `SELECT COUNT(*) FROM events WHERE `+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count events: %w", err)
 	}
-	rows, err := db.Read.QueryContext(ctx, db.Q(`SELECT `+eventColumns+` FROM events WHERE `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`),
+	rows, err := db.query(ctx, `SELECT `+eventColumns+` FROM events WHERE `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`,
 		append(args, f.PerPage, f.Offset())...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("find events: %w", err)
@@ -151,4 +181,26 @@ func (db *DB) DeleteActionEvents(ctx context.Context, tenantID, actionID int64) 
 			return total, nil
 		}
 	}
+}
+
+// eventStamps remembers when this process last wrote each action's
+// last_event_at. The zero value is ready.
+type eventStamps struct {
+	mu   sync.Mutex
+	last map[int64]time.Time
+}
+
+// due reports whether action's last_event_at should be written at now,
+// and if so records now as its last write.
+func (s *eventStamps) due(action int64, now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t, ok := s.last[action]; ok && now.Sub(t) < time.Second && !now.Before(t) {
+		return false
+	}
+	if s.last == nil || len(s.last) >= 100_000 {
+		s.last = map[int64]time.Time{}
+	}
+	s.last[action] = now
+	return true
 }

@@ -79,6 +79,7 @@ func (db *DB) AcceptInvitation(ctx context.Context, hash []byte, passwordHash st
 		} else if err != nil {
 			return err
 		}
+		steward.PendingAuditFrom(ctx).SetActor(u) // the invited user acts
 		_, err = tx.ExecContext(ctx, db.Q(`UPDATE users SET password_hash = ?, password_updated_at = ?, invitation_token_hash = NULL,
 			invitation_accepted_at = ?, updated_at = ? WHERE id = ?`), passwordHash, Micros(now), Micros(now), Micros(now), u.ID)
 		u.PasswordHash, u.InvitationTokenHash, u.InvitationAcceptedAt, u.UpdatedAt = passwordHash, nil, &now, now

@@ -20,9 +20,9 @@ var (
 // operations hold the writer (SQLite) or row locks (PostgreSQL) briefly.
 const jobBatch = 5000
 
-const jobColumns = `jobs.id, jobs.tenant_id, jobs.action_id, jobs.event_id, jobs.kind, jobs.state, jobs.retry_count,
-	jobs.run_at, jobs.lease_until, jobs.worker, jobs.started_at, jobs.last_retry_at, jobs.error_class,
-	jobs.error_message, jobs.died_at, jobs.created_at`
+// idBatch bounds how many job ids one statement names (SQLite allows a
+// limited number of parameters per statement).
+const idBatch = 500
 
 func scanJob(s scanner, extra ...any) (*steward.Job, error) {
 	var j steward.Job
@@ -59,15 +59,6 @@ func scanJobs(rows *sql.Rows, err error) ([]*steward.Job, error) {
 	return out, rows.Err()
 }
 
-// skipLocked is appended to queue subqueries on PostgreSQL so concurrent
-// workers and bulk operations pass over each other's rows.
-func (db *DB) skipLocked() string {
-	if db.Postgres() {
-		return " FOR UPDATE SKIP LOCKED"
-	}
-	return ""
-}
-
 // EnqueueJobs implements steward.JobService.
 func (db *DB) EnqueueJobs(ctx context.Context, jobs []steward.NewJob) error {
 	if len(jobs) == 0 {
@@ -78,115 +69,82 @@ func (db *DB) EnqueueJobs(ctx context.Context, jobs []steward.NewJob) error {
 			return steward.Errorf(steward.EINVALID, "a job needs a tenant and an action (got tenant %d, action %d)", j.TenantID, j.ActionID)
 		}
 	}
-	err := db.inTxRetry(ctx, func(tx *sql.Tx) error {
-		return db.enqueueJobs(ctx, tx, jobs)
-	})
+	var err error
+	if db.Dialect.OneStatementInsert() {
+		err = db.insertJobsAlone(ctx, jobs)
+	} else {
+		err = db.inTxRetry(ctx, func(tx *sql.Tx) error {
+			return db.enqueueJobs(ctx, tx, jobs)
+		})
+	}
 	if err != nil {
 		return fmt.Errorf("enqueue jobs: %w", err)
 	}
-	db.jobs.notify()
+	db.jobsReady()
 	return nil
 }
 
-// enqueueJobs inserts jobs inside tx; the caller notifies after commit.
+// insertJobsAlone inserts jobs and their counts with one statement that
+// commits on its own: one round trip instead of a transaction's four. It
+// runs again when a deadlock broke it, or when its connection died before
+// the statement was sent (never when the outcome is unknown).
+func (db *DB) insertJobsAlone(ctx context.Context, jobs []steward.NewJob) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		now := Micros(db.Clock.Now())
+		rows, deltas := queuedRows(jobs, now)
+		err = db.Dialect.InsertJobs(ctx, db.Write, now, rows, deltas)
+		if err == nil {
+			return nil
+		}
+		if db.Dialect.NotCommitted(err) && db.Dialect.ConnectionLost(err) && ctx.Err() == nil {
+			if c, cerr := liveConn(ctx, db.Write); cerr == nil {
+				c.Close() // dead pooled connections are gone; try once more
+				err = db.Dialect.InsertJobs(ctx, db.Write, now, rows, deltas)
+			}
+		}
+		if err == nil || !db.Dialect.Transient(err) {
+			return db.Dialect.TranslateError(err)
+		}
+	}
+	return db.Dialect.TranslateError(err)
+}
+
+// enqueueJobs inserts jobs inside tx; the caller calls jobsReady after
+// the commit.
 func (db *DB) enqueueJobs(ctx context.Context, tx *sql.Tx, jobs []steward.NewJob) error {
 	now := Micros(db.Clock.Now())
-	c := counts{}
-	if db.Postgres() {
-		return db.enqueueArrays(ctx, tx, jobs, now, c)
-	}
-	for len(jobs) > 0 {
-		n := min(len(jobs), 1000)
-		args := make([]any, 0, 7*n)
-		for _, j := range jobs[:n] {
-			kind, runAt := j.Kind, now
-			if kind == "" {
-				kind = steward.JobKindReceive
-			}
-			if !j.RunAt.IsZero() {
-				runAt = Micros(j.RunAt)
-			}
-			event := sql.NullInt64{Int64: j.EventID, Valid: j.EventID != 0}
-			args = append(args, j.TenantID, j.ActionID, event, kind, runAt, now)
-			c.add(j.TenantID, j.ActionID, steward.JobQueued, 1)
-		}
-		_, err := tx.ExecContext(ctx, db.Q(`INSERT INTO jobs (tenant_id, action_id, event_id, kind, run_at, created_at, state)
-			VALUES `+placeholdersWithZero(n)), args...)
-		if err != nil {
-			return err
-		}
-		jobs = jobs[n:]
-	}
-	if err := c.apply(ctx, db, tx); err != nil {
-		return err
-	}
-	return db.announceJobs(ctx, tx)
+	rows, deltas := queuedRows(jobs, now)
+	return db.Dialect.InsertJobs(ctx, tx, now, rows, deltas)
 }
 
-// enqueueArrays is enqueueJobs' PostgreSQL form: one INSERT over arrays,
-// whose text (and cached plan) is the same for any number of jobs.
-func (db *DB) enqueueArrays(ctx context.Context, tx *sql.Tx, jobs []steward.NewJob, now int64, c counts) error {
-	n := len(jobs)
-	tenants, actions, events, runAts := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
-	kinds := make([]string, n)
+// queuedRows fills in each job's default kind and due time (now) and
+// returns the jobs and the job_counts deltas they make.
+func queuedRows(jobs []steward.NewJob, now int64) ([]steward.NewJob, []JobCountDelta) {
+	rows := make([]steward.NewJob, len(jobs))
+	c := counts{}
 	for i, j := range jobs {
-		tenants[i], actions[i], events[i], kinds[i], runAts[i] = j.TenantID, j.ActionID, j.EventID, j.Kind, now
-		if kinds[i] == "" {
-			kinds[i] = steward.JobKindReceive
+		if j.Kind == "" {
+			j.Kind = steward.JobKindReceive
 		}
-		if !j.RunAt.IsZero() {
-			runAts[i] = Micros(j.RunAt)
+		if j.RunAt.IsZero() {
+			j.RunAt = FromMicros(now)
 		}
+		rows[i] = j
 		c.add(j.TenantID, j.ActionID, steward.JobQueued, 1)
 	}
-	_, err := tx.ExecContext(ctx, db.Q(`INSERT INTO jobs (tenant_id, action_id, event_id, kind, run_at, created_at, state)
-		SELECT t, a, NULLIF(e, 0), k, r, ?, 0 FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::bigint[]) AS u(t, a, e, k, r)`),
-		now, tenants, actions, events, kinds, runAts)
-	if err != nil {
-		return err
-	}
-	if err := c.apply(ctx, db, tx); err != nil {
-		return err
-	}
-	return db.announceJobs(ctx, tx)
-}
-
-// placeholdersWithZero is placeholders(rows, 6) with a literal 0 (queued)
-// as each row's seventh value.
-func placeholdersWithZero(rows int) string {
-	b := make([]byte, 0, rows*24)
-	for i := 0; i < rows; i++ {
-		if i > 0 {
-			b = append(b, ", "...)
-		}
-		b = append(b, "(?, ?, ?, ?, ?, ?, 0)"...)
-	}
-	return string(b)
-}
-
-// asyncCommit lets a PostgreSQL transaction commit without waiting for
-// its WAL flush. Used for leasing and finishing jobs only: if the database
-// crashes, the last moments of those are lost, so a job runs again — the
-// at-least-once promise holds. Enqueues always wait for durability.
-func (db *DB) asyncCommit(ctx context.Context, tx *sql.Tx) error {
-	if !db.Postgres() {
-		return nil
-	}
-	_, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit TO OFF`)
-	return err
+	return rows, c.deltas()
 }
 
 // FetchJobs implements steward.JobQueue.
 func (db *DB) FetchJobs(ctx context.Context, worker string, limit int, lease time.Duration) ([]*steward.Job, error) {
 	var out []*steward.Job
 	err := db.inTxRetry(ctx, func(tx *sql.Tx) error {
-		if err := db.asyncCommit(ctx, tx); err != nil {
+		if err := db.Dialect.AsyncCommit(ctx, tx); err != nil {
 			return err
 		}
 		now := db.Clock.Now()
-		jobs, err := scanJobs(tx.QueryContext(ctx, db.Q(`UPDATE jobs SET state = 1, lease_until = ?, worker = ?, started_at = ?
-			WHERE id IN (SELECT id FROM jobs WHERE state = 0 AND run_at <= ? ORDER BY run_at, id LIMIT ?`+db.skipLocked()+`)
-			RETURNING `+jobColumns), Micros(now.Add(lease)), worker, Micros(now), Micros(now), limit))
+		jobs, err := scanJobs(db.Dialect.LeaseJobs(ctx, tx, worker, Micros(now), Micros(now.Add(lease)), limit))
 		if err != nil {
 			return err
 		}
@@ -215,15 +173,13 @@ func (db *DB) FinishJobs(ctx context.Context, worker string, done []int64, faile
 		return nil
 	}
 	err := db.inTxRetry(ctx, func(tx *sql.Tx) error {
-		if err := db.asyncCommit(ctx, tx); err != nil {
+		if err := db.Dialect.AsyncCommit(ctx, tx); err != nil {
 			return err
 		}
 		c := counts{}
 		for rest := done; len(rest) > 0; {
-			n := min(len(rest), 500)
-			in, args := db.idIn(rest[:n])
-			rows, err := tx.QueryContext(ctx, db.Q(`DELETE FROM jobs WHERE id `+in+` AND worker = ? AND state = 1
-				RETURNING tenant_id, action_id`), append(args, worker)...)
+			n := min(len(rest), idBatch)
+			rows, err := db.Dialect.CompleteJobs(ctx, tx, worker, rest[:n])
 			if _, err := countRows(rows, err, c, steward.JobInProgress, -1); err != nil {
 				return err
 			}
@@ -263,63 +219,41 @@ func (db *DB) FinishJobs(ctx context.Context, worker string, done []int64, faile
 	return nil
 }
 
-// countRows adds d to the count of state for every (tenant_id, action_id)
-// row returned, closes rows, and returns how many rows there were.
-func countRows(rows *sql.Rows, err error, c counts, state steward.JobState, d int64) (int, error) {
-	return eachTenantAction(rows, err, func(tenant, action int64) { c.add(tenant, action, state, d) })
-}
-
-// movedRows is countRows for a move between two states; it returns how
-// many rows moved.
-func movedRows(rows *sql.Rows, err error, c counts, from, to steward.JobState) (int, error) {
-	return eachTenantAction(rows, err, func(tenant, action int64) { c.move(tenant, action, from, to, 1) })
-}
-
-// eachTenantAction calls f for every (tenant_id, action_id) row, closes
-// rows, and returns how many rows there were.
-func eachTenantAction(rows *sql.Rows, err error, f func(tenant, action int64)) (int, error) {
-	if err != nil {
-		return 0, err
-	}
-	defer rows.Close()
-	n := 0
-	for rows.Next() {
-		var tenant, action int64
-		if err := rows.Scan(&tenant, &action); err != nil {
-			return n, err
-		}
-		f(tenant, action)
-		n++
-	}
-	return n, rows.Err()
-}
-
-// ExtendLeases implements steward.JobQueue.
+// ExtendLeases implements steward.JobQueue. Renewing a lease is
+// idempotent, so a batch whose connection died is renewed once more.
 func (db *DB) ExtendLeases(ctx context.Context, worker string, ids []int64, until time.Time) ([]int64, error) {
 	var held []int64
 	for rest := ids; len(rest) > 0; {
-		n := min(len(rest), 500)
-		in, args := db.idIn(rest[:n])
-		rows, err := db.Write.QueryContext(ctx, db.Q(`UPDATE jobs SET lease_until = ? WHERE id `+in+` AND worker = ? AND state = 1 RETURNING id`),
-			append(append([]any{Micros(until)}, args...), worker)...)
+		n := min(len(rest), idBatch)
+		got, err := db.extendLeases(ctx, worker, rest[:n], Micros(until))
+		if err != nil && db.retryWrite(ctx, err, db.Dialect.ConnectionLost) {
+			got, err = db.extendLeases(ctx, worker, rest[:n], Micros(until))
+		}
 		if err != nil {
 			return held, fmt.Errorf("extend leases: %w", err)
 		}
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return held, err
-			}
-			held = append(held, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return held, err
-		}
+		held = append(held, got...)
 		rest = rest[n:]
 	}
 	return held, nil
+}
+
+// extendLeases renews one batch of leases and returns the ids still held.
+func (db *DB) extendLeases(ctx context.Context, worker string, ids []int64, until int64) ([]int64, error) {
+	rows, err := db.Dialect.ExtendLeases(ctx, db.Write, worker, ids, until)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var held []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		held = append(held, id)
+	}
+	return held, rows.Err()
 }
 
 // ReleaseJobs implements steward.JobQueue. Released jobs keep their due
@@ -331,24 +265,19 @@ func (db *DB) ReleaseJobs(ctx context.Context, worker string, ids []int64) error
 	err := db.inTxRetry(ctx, func(tx *sql.Tx) error {
 		c := counts{}
 		for rest := ids; len(rest) > 0; {
-			n := min(len(rest), 500)
-			in, args := db.idIn(rest[:n])
-			rows, err := tx.QueryContext(ctx, db.Q(`UPDATE jobs SET state = 0, lease_until = NULL, worker = NULL, started_at = NULL
-				WHERE id `+in+` AND worker = ? AND state = 1 RETURNING tenant_id, action_id`), append(args, worker)...)
+			n := min(len(rest), idBatch)
+			rows, err := db.Dialect.ReleaseJobs(ctx, tx, worker, rest[:n])
 			if _, err := movedRows(rows, err, c, steward.JobInProgress, steward.JobQueued); err != nil {
 				return err
 			}
 			rest = rest[n:]
 		}
-		if err := c.apply(ctx, db, tx); err != nil {
-			return err
-		}
-		return db.announceJobs(ctx, tx)
+		return c.apply(ctx, db, tx)
 	})
 	if err != nil {
 		return fmt.Errorf("release jobs: %w", err)
 	}
-	db.jobs.notify()
+	db.jobsReady()
 	return nil
 }
 
@@ -358,16 +287,12 @@ func (db *DB) RescueJobs(ctx context.Context, limit int) (int, error) {
 	err := db.inTxRetry(ctx, func(tx *sql.Tx) error {
 		now := Micros(db.Clock.Now())
 		c := counts{}
-		rows, err := tx.QueryContext(ctx, db.Q(`UPDATE jobs SET state = 0, lease_until = NULL, worker = NULL, started_at = NULL
-			WHERE id IN (SELECT id FROM jobs WHERE state = 1 AND lease_until < ? LIMIT ?`+db.skipLocked()+`)
-			RETURNING tenant_id, action_id`), now, limit)
+		rows, err := db.Dialect.RequeueExpiredLeases(ctx, tx, now, limit)
 		expired, err := movedRows(rows, err, c, steward.JobInProgress, steward.JobQueued)
 		if err != nil {
 			return err
 		}
-		rows, err = tx.QueryContext(ctx, db.Q(`UPDATE jobs SET state = 0
-			WHERE id IN (SELECT id FROM jobs WHERE state = 2 AND run_at <= ? LIMIT ?`+db.skipLocked()+`)
-			RETURNING tenant_id, action_id`), now, limit)
+		rows, err = db.Dialect.RequeueDueRetries(ctx, tx, now, limit)
 		due, err := movedRows(rows, err, c, steward.JobRetry, steward.JobQueued)
 		if err != nil {
 			return err
@@ -376,16 +301,13 @@ func (db *DB) RescueJobs(ctx context.Context, limit int) (int, error) {
 		if moved == 0 {
 			return nil
 		}
-		if err := c.apply(ctx, db, tx); err != nil {
-			return err
-		}
-		return db.announceJobs(ctx, tx)
+		return c.apply(ctx, db, tx)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("rescue jobs: %w", err)
 	}
 	if moved > 0 {
-		db.jobs.notify()
+		db.jobsReady()
 	}
 	return moved, nil
 }
@@ -393,10 +315,10 @@ func (db *DB) RescueJobs(ctx context.Context, limit int) (int, error) {
 // NextDue implements steward.JobQueue.
 func (db *DB) NextDue(ctx context.Context) (*time.Time, error) {
 	var queued, retry sql.NullInt64
-	if err := db.Read.QueryRowContext(ctx, `SELECT MIN(run_at) FROM jobs WHERE state = 0`).Scan(&queued); err != nil {
+	if err := db.queryRow(ctx, `SELECT MIN(run_at) FROM jobs WHERE state = 0`).Scan(&queued); err != nil {
 		return nil, fmt.Errorf("next due job: %w", err)
 	}
-	if err := db.Read.QueryRowContext(ctx, `SELECT MIN(run_at) FROM jobs WHERE state = 2`).Scan(&retry); err != nil {
+	if err := db.queryRow(ctx, `SELECT MIN(run_at) FROM jobs WHERE state = 2`).Scan(&retry); err != nil {
 		return nil, fmt.Errorf("next due job: %w", err)
 	}
 	if !queued.Valid || (retry.Valid && retry.Int64 < queued.Int64) {
@@ -407,7 +329,7 @@ func (db *DB) NextDue(ctx context.Context) (*time.Time, error) {
 
 // QueueSizes implements steward.JobQueue.
 func (db *DB) QueueSizes(ctx context.Context) (map[steward.JobState]int64, error) {
-	rows, err := db.Read.QueryContext(ctx, `SELECT state, SUM(n) FROM job_counts WHERE action_id = 0 GROUP BY state`)
+	rows, err := db.query(ctx, `SELECT state, SUM(n) FROM job_counts WHERE action_id = 0 GROUP BY state`)
 	if err != nil {
 		return nil, fmt.Errorf("queue sizes: %w", err)
 	}

@@ -38,15 +38,6 @@ func jobOrder(state steward.JobState, actionID int64) string {
 	return `jobs.created_at, jobs.id`
 }
 
-// countJobs reads a queue size from job_counts.
-func (db *DB) countJobs(ctx context.Context, tenantID int64, state steward.JobState, actionID int64) (int64, error) {
-	q, args := `SELECT COALESCE(SUM(n), 0) FROM job_counts WHERE tenant_id = ? AND action_id = ? AND state = ?`,
-		[]any{tenantID, actionID, int(state)}
-	var n int64
-	err := db.Read.QueryRowContext(ctx, db.Q(q), args...).Scan(&n)
-	return n, err
-}
-
 // FindJobs implements steward.JobService.
 func (db *DB) FindJobs(ctx context.Context, f steward.JobFilter) ([]*steward.Job, int, error) {
 	total, err := db.countJobs(ctx, f.TenantID, f.State, f.ActionID)
@@ -54,9 +45,9 @@ func (db *DB) FindJobs(ctx context.Context, f steward.JobFilter) ([]*steward.Job
 		return nil, 0, fmt.Errorf("count jobs: %w", err)
 	}
 	where, order, args := jobListQuery(f.TenantID, f.State, f.ActionID)
-	rows, err := db.Read.QueryContext(ctx, db.Q(`SELECT `+jobColumns+`, COALESCE(actions.name, '') FROM jobs
+	rows, err := db.query(ctx, `SELECT `+JobColumns+`, COALESCE(actions.name, '') FROM jobs
 		LEFT JOIN actions ON actions.id = jobs.action_id AND actions.tenant_id = jobs.tenant_id
-		WHERE `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`), append(args, f.PerPage, f.Offset())...)
+		WHERE `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(args, f.PerPage, f.Offset())...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("find jobs: %w", err)
 	}
@@ -76,14 +67,10 @@ func (db *DB) FindJobs(ctx context.Context, f steward.JobFilter) ([]*steward.Job
 
 // FindJobByID implements steward.JobService.
 func (db *DB) FindJobByID(ctx context.Context, tenantID, id int64) (*steward.Job, error) {
-	return db.findJob(ctx, db.Read, tenantID, id)
-}
-
-func (db *DB) findJob(ctx context.Context, q Queryer, tenantID, id int64) (*steward.Job, error) {
 	var name string
-	j, err := scanJob(q.QueryRowContext(ctx, db.Q(`SELECT `+jobColumns+`, COALESCE(actions.name, '') FROM jobs
+	j, err := scanJob(db.queryRow(ctx, `SELECT `+JobColumns+`, COALESCE(actions.name, '') FROM jobs
 		LEFT JOIN actions ON actions.id = jobs.action_id AND actions.tenant_id = jobs.tenant_id
-		WHERE jobs.id = ? AND jobs.tenant_id = ?`), id, tenantID), &name)
+		WHERE jobs.id = ? AND jobs.tenant_id = ?`, id, tenantID), &name)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("job")
 	} else if err != nil {
@@ -106,13 +93,12 @@ func (db *DB) DeleteJobs(ctx context.Context, tenantID int64, state steward.JobS
 		err := db.inTxRetry(ctx, func(tx *sql.Tx) error {
 			c := counts{}
 			if actionID != 0 {
-				// One action: every deleted row has the same counter, so the
-				// rows need not come back to be counted.
-				res, err := tx.ExecContext(ctx, db.Q(`DELETE FROM jobs WHERE `+db.batchOf(where)), append(args, jobBatch)...)
-				if err != nil {
+				if err := db.checkAction(ctx, tx, tenantID, actionID); err != nil {
 					return err
 				}
-				affected, err := res.RowsAffected()
+				// One action: every deleted row has the same counter, so the
+				// rows need not come back to be counted.
+				affected, err := db.Dialect.DeleteJobBatchCount(ctx, tx, where, args, jobBatch)
 				if err != nil {
 					return err
 				}
@@ -120,8 +106,7 @@ func (db *DB) DeleteJobs(ctx context.Context, tenantID int64, state steward.JobS
 				c.add(tenantID, actionID, state, -affected)
 				return c.apply(ctx, db, tx)
 			}
-			rows, err := tx.QueryContext(ctx, db.Q(`DELETE FROM jobs WHERE `+db.batchOf(where)+` RETURNING tenant_id, action_id`),
-				append(args, jobBatch)...)
+			rows, err := db.Dialect.DeleteJobBatch(ctx, tx, where, args, jobBatch)
 			if n, err = countRows(rows, err, c, state, -1); err != nil {
 				return err
 			}
@@ -137,25 +122,24 @@ func (db *DB) DeleteJobs(ctx context.Context, tenantID int64, state steward.JobS
 	}
 }
 
-// batchOf is a condition choosing up to one batch (the last '?') of the
-// jobs matching where. PostgreSQL addresses the rows by their physical
-// location (ctid), locking them and skipping rows another transaction
-// holds, which saves an index lookup per row over "id IN (...)".
-func (db *DB) batchOf(where string) string {
-	if db.Postgres() {
-		return `ctid = ANY(ARRAY(SELECT ctid FROM jobs WHERE ` + where + ` LIMIT ? FOR UPDATE SKIP LOCKED))`
+// checkAction returns ENOTFOUND unless the tenant has the action. It runs
+// inside the transaction that changes the action's jobs, so that the
+// change and the ownership check see the same database.
+func (db *DB) checkAction(ctx context.Context, tx *sql.Tx, tenantID, actionID int64) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, db.Q(`SELECT COUNT(*) FROM actions WHERE id = ? AND tenant_id = ?`), actionID, tenantID).Scan(&n); err != nil {
+		return err
 	}
-	return `id IN (SELECT id FROM jobs WHERE ` + where + ` LIMIT ?)`
+	if n == 0 {
+		return notFound("action")
+	}
+	return nil
 }
 
-// lockJob reads one of the tenant's jobs inside tx, locking it on
-// PostgreSQL, and refuses jobs in progress.
+// lockJob reads one of the tenant's jobs inside tx, locking it, and
+// refuses jobs in progress.
 func (db *DB) lockJob(ctx context.Context, tx *sql.Tx, tenantID, id int64, verb string) (*steward.Job, error) {
-	lock := ""
-	if db.Postgres() {
-		lock = " FOR UPDATE"
-	}
-	j, err := scanJob(tx.QueryRowContext(ctx, db.Q(`SELECT `+jobColumns+` FROM jobs WHERE jobs.id = ? AND jobs.tenant_id = ?`+lock), id, tenantID))
+	j, err := scanJob(db.Dialect.LockJob(ctx, tx, tenantID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("job")
 	} else if err != nil {
@@ -201,15 +185,12 @@ func (db *DB) RetryJob(ctx context.Context, tenantID, id int64) (*steward.Job, e
 		}
 		c := counts{}
 		c.move(j.TenantID, j.ActionID, j.State, steward.JobQueued, 1)
-		if err := c.apply(ctx, db, tx); err != nil {
-			return err
-		}
-		return db.announceJobs(ctx, tx)
+		return c.apply(ctx, db, tx)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("retry job %d: %w", id, err)
 	}
-	db.jobs.notify()
+	db.jobsReady()
 	return db.FindJobByID(ctx, tenantID, id)
 }
 
@@ -222,41 +203,42 @@ func (db *DB) RetryDeadJobs(ctx context.Context, tenantID, actionID int64) (int6
 	var after int64
 	for {
 		var n int
+		var last int64
 		err := db.inTxRetry(ctx, func(tx *sql.Tx) error {
+			if actionID != 0 {
+				if err := db.checkAction(ctx, tx, tenantID, actionID); err != nil {
+					return err
+				}
+			}
 			c := counts{}
-			rows, err := tx.QueryContext(ctx, db.Q(`UPDATE jobs SET state = 0, run_at = ?, died_at = NULL
-				WHERE id IN (SELECT id FROM jobs WHERE `+where+` AND id > ? ORDER BY id LIMIT ?`+db.skipLocked()+`)
-				RETURNING tenant_id, action_id, id`),
-				append(append([]any{Micros(db.Clock.Now())}, args...), after, jobBatch)...)
+			rows, err := db.Dialect.RequeueDeadJobs(ctx, tx, where, args, after, Micros(db.Clock.Now()), jobBatch)
 			if err != nil {
 				return err
 			}
 			defer rows.Close()
-			n = 0
+			n, last = 0, after
 			for rows.Next() {
 				var tenant, action, id int64
 				if err := rows.Scan(&tenant, &action, &id); err != nil {
 					return err
 				}
 				c.move(tenant, action, steward.JobDead, steward.JobQueued, 1)
-				after = max(after, id)
+				last = max(last, id)
 				n++
 			}
 			if err := rows.Err(); err != nil || n == 0 {
 				return err
 			}
-			if err := c.apply(ctx, db, tx); err != nil {
-				return err
-			}
-			return db.announceJobs(ctx, tx)
+			return c.apply(ctx, db, tx)
 		})
+		after = last
 		if err != nil {
 			return total, fmt.Errorf("retry dead jobs: %w", err)
 		}
 		total += int64(n)
 		if n == 0 {
 			if total > 0 {
-				db.jobs.notify()
+				db.jobsReady()
 			}
 			return total, nil
 		}
@@ -268,8 +250,8 @@ func (db *DB) RetryDeadJobs(ctx context.Context, tenantID, actionID int64) (int6
 // grow with the queue.
 func (db *DB) JobStats(ctx context.Context, tenantID, actionID int64) (*steward.JobStats, error) {
 	// action_id 0 holds the tenant's totals (see counts.apply).
-	rows, err := db.Read.QueryContext(ctx, db.Q(`SELECT state, COALESCE(SUM(n), 0) FROM job_counts
-		WHERE tenant_id = ? AND action_id = ? GROUP BY state`), tenantID, actionID)
+	rows, err := db.query(ctx, `SELECT state, COALESCE(SUM(n), 0) FROM job_counts
+		WHERE tenant_id = ? AND action_id = ? GROUP BY state`, tenantID, actionID)
 	if err != nil {
 		return nil, fmt.Errorf("job stats: %w", err)
 	}
@@ -297,7 +279,7 @@ func (db *DB) JobStats(ctx context.Context, tenantID, actionID int64) (*steward.
 	}
 	where, wargs := jobWhere(tenantID, steward.JobQueued, actionID)
 	var oldest int64
-	err = db.Read.QueryRowContext(ctx, db.Q(`SELECT created_at FROM jobs WHERE `+where+` ORDER BY `+jobOrder(steward.JobQueued, actionID)+` LIMIT 1`), wargs...).Scan(&oldest)
+	err = db.queryRow(ctx, `SELECT created_at FROM jobs WHERE `+where+` ORDER BY `+jobOrder(steward.JobQueued, actionID)+` LIMIT 1`, wargs...).Scan(&oldest)
 	if err == nil {
 		t := FromMicros(oldest)
 		st.OldestQueuedAt = &t
@@ -310,7 +292,7 @@ func (db *DB) JobStats(ctx context.Context, tenantID, actionID int64) (*steward.
 // TrimDeadJobs implements steward.JobQueue: per tenant, dead jobs that
 // died before olderThan go, then the oldest beyond max.
 func (db *DB) TrimDeadJobs(ctx context.Context, max int64, olderThan time.Time, limit int) (int, error) {
-	rows, err := db.Read.QueryContext(ctx, `SELECT tenant_id, SUM(n) FROM job_counts WHERE action_id = 0 AND state = 3 GROUP BY tenant_id HAVING SUM(n) > 0`)
+	rows, err := db.query(ctx, `SELECT tenant_id, SUM(n) FROM job_counts WHERE action_id = 0 AND state = 3 GROUP BY tenant_id HAVING SUM(n) > 0`)
 	if err != nil {
 		return 0, fmt.Errorf("trim dead jobs: %w", err)
 	}
@@ -355,8 +337,7 @@ func (db *DB) trimTenantDead(ctx context.Context, tenantID int64, cond string, a
 	var n int
 	err := db.inTxRetry(ctx, func(tx *sql.Tx) error {
 		c := counts{}
-		rows, err := tx.QueryContext(ctx, db.Q(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE tenant_id = ? AND state = 3 `+cond+
-			` ORDER BY died_at LIMIT ?`+db.skipLocked()+`) RETURNING tenant_id, action_id`), append(append([]any{tenantID}, args...), limit)...)
+		rows, err := db.Dialect.DeleteOldestDeadJobs(ctx, tx, tenantID, cond, args, limit)
 		if n, err = countRows(rows, err, c, steward.JobDead, -1); err != nil {
 			return err
 		}

@@ -27,8 +27,16 @@ type ForeignKeysOffMigrator interface {
 }
 
 // Migrate applies every migration not yet recorded in schema_migrations, in
-// order, each in its own transaction. Migrations are forward-only.
+// order, each in its own transaction. Migrations are forward-only. They
+// run under the dialect's migration lock, so that any number of servers
+// may start at once on an empty database: the first migrates, the others
+// wait and then find nothing left to do.
 func (db *DB) Migrate(ctx context.Context, log *slog.Logger) error {
+	release, err := db.Dialect.LockMigrations(ctx, db.Write)
+	if err != nil {
+		return fmt.Errorf("lock migrations: %w", err)
+	}
+	defer release()
 	if _, err := db.Write.ExecContext(ctx,
 		`CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)

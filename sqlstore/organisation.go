@@ -118,9 +118,10 @@ func (db *DB) ReplaceOrganisation(ctx context.Context, o *steward.Organisation) 
 		return err
 	}
 	o.UpdatedAt = db.Clock.Now()
+	steward.AuditTenant(ctx, o.ID)
 	var created int64
-	err = db.Write.QueryRowContext(ctx, db.Q(`UPDATE tenants SET name = ?, tyk_fields = ?, updated_at = ?
-		WHERE id = ? AND instance = FALSE RETURNING created_at`), o.OwnerName, fields, Micros(o.UpdatedAt), o.ID).Scan(&created)
+	err = db.writeRow(ctx, `UPDATE tenants SET name = ?, tyk_fields = ?, updated_at = ?
+		WHERE id = ? AND instance = FALSE RETURNING created_at`, o.OwnerName, fields, Micros(o.UpdatedAt), o.ID).Scan(&created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return notFound("organisation")
 	} else if err != nil {
@@ -144,6 +145,7 @@ func (db *DB) DeleteOrganisation(ctx context.Context, id int64) error {
 	if exists == 0 {
 		return notFound("organisation")
 	}
+	steward.AuditTenant(ctx, id)
 	for _, st := range []steward.JobState{steward.JobQueued, steward.JobRetry, steward.JobDead} {
 		if _, err := db.DeleteJobs(ctx, id, st, 0); err != nil {
 			return fmt.Errorf("delete organisation %d: %w", id, err)
@@ -171,7 +173,8 @@ func (db *DB) InstanceTenantID(ctx context.Context) (int64, error) {
 	} else if !errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("find instance tenant: %w", err)
 	}
-	err = db.InTx(ctx, func(tx *sql.Tx) error {
+	// Creating the hidden tenant is not the change a request's audit record describes.
+	err = db.InTx(steward.WithPendingAudit(ctx, nil), func(tx *sql.Tx) error {
 		id, err = db.instanceTenant(ctx, tx)
 		return err
 	})

@@ -20,18 +20,34 @@ func (db *DB) EnqueueMail(ctx context.Context, m *steward.MailMessage) error {
 }
 
 // enqueueMail inserts m inside a use case's transaction tx, or on its own
-// when tx is nil.
+// (in a transaction all the same, so that a request's audit record is
+// written with it) when tx is nil.
 func (db *DB) enqueueMail(ctx context.Context, tx *sql.Tx, m *steward.MailMessage) error {
+	if tx == nil {
+		return db.InTx(ctx, func(tx *sql.Tx) error { return db.enqueueMail(ctx, tx, m) })
+	}
 	now := db.Clock.Now()
 	m.CreatedAt, m.NextAttemptAt = now, now
 	tenant := sql.NullInt64{Int64: m.TenantID, Valid: m.TenantID != 0}
 	const insert = `INSERT INTO mail_outbox (tenant_id, recipient, subject, body, next_attempt_at, created_at)
 		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`
 	args := []any{tenant, m.To, m.Subject, m.Body, Micros(now), Micros(now)}
-	if tx != nil {
-		return tx.QueryRowContext(ctx, db.Q(insert), args...).Scan(&m.ID)
+	return tx.QueryRowContext(ctx, db.Q(insert), args...).Scan(&m.ID)
+}
+
+// OutboxBacklog returns how many messages wait to be sent and when the
+// oldest of them was queued (zero when none waits), for metrics.
+func (db *DB) OutboxBacklog(ctx context.Context) (int64, time.Time, error) {
+	var n int64
+	var oldest sql.NullInt64
+	err := db.Read.QueryRowContext(ctx, `SELECT COUNT(*), MIN(created_at) FROM mail_outbox WHERE sent_at IS NULL`).Scan(&n, &oldest)
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("outbox backlog: %w", err)
 	}
-	return db.Write.QueryRowContext(ctx, db.Q(insert), args...).Scan(&m.ID)
+	if !oldest.Valid {
+		return n, time.Time{}, nil
+	}
+	return n, FromMicros(oldest.Int64), nil
 }
 
 // FindDueMail implements steward.OutboxService.

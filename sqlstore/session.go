@@ -15,8 +15,8 @@ var _ steward.SessionService = (*DB)(nil)
 
 // CreateSession implements steward.SessionService.
 func (db *DB) CreateSession(ctx context.Context, s *steward.Session) error {
-	err := db.Write.QueryRowContext(ctx, db.Q(`INSERT INTO sessions (tenant_id, user_id, token_hash, ip, user_agent, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+	err := db.writeRow(ctx, `INSERT INTO sessions (tenant_id, user_id, token_hash, ip, user_agent, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		s.TenantID, s.UserID, s.TokenHash, s.IP, s.UserAgent, Micros(s.CreatedAt), Micros(s.ExpiresAt)).Scan(&s.ID)
 	if err != nil {
 		return fmt.Errorf("create session: %w", db.Dialect.TranslateError(err))
@@ -68,8 +68,8 @@ func (db *DB) RecordLoginActivity(ctx context.Context, a *steward.LoginActivity)
 	if a.UserID != nil {
 		user = sql.NullInt64{Int64: *a.UserID, Valid: true}
 	}
-	err := db.Write.QueryRowContext(ctx, db.Q(`INSERT INTO login_activities (tenant_id, user_id, email, ip, user_agent, referrer,
-		success, failure_reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+	err := db.writeRow(ctx, `INSERT INTO login_activities (tenant_id, user_id, email, ip, user_agent, referrer,
+		success, failure_reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		tenant, user, a.Email, a.IP, a.UserAgent, a.Referrer, a.Success, a.FailureReason, Micros(a.CreatedAt)).Scan(&a.ID)
 	if err != nil {
 		return fmt.Errorf("record login activity: %w", db.Dialect.TranslateError(err))

@@ -49,18 +49,30 @@ func validateStory(name string, description string) error {
 
 // CreateStory implements steward.StoryService.
 func (db *DB) CreateStory(ctx context.Context, s *steward.Story) error {
-	return db.createStory(ctx, db.Write, s)
+	return db.InTx(ctx, func(tx *sql.Tx) error {
+		if err := db.createStory(ctx, tx, s); err != nil {
+			return err
+		}
+		steward.AuditOutput(ctx, "story_id", s.ID)
+		return nil
+	})
 }
 
-func (db *DB) createStory(ctx context.Context, q Queryer, s *steward.Story) error {
+// createStory inserts s inside tx, or on its own when tx is nil.
+func (db *DB) createStory(ctx context.Context, tx *sql.Tx, s *steward.Story) error {
 	s.Name = strings.TrimSpace(s.Name)
 	if err := validateStory(s.Name, s.Description); err != nil {
 		return err
 	}
 	now := db.Clock.Now()
 	s.CreatedAt, s.UpdatedAt, s.GUID = now, now, newGUID()
-	err := q.QueryRowContext(ctx, db.Q(`INSERT INTO stories (tenant_id, guid, name, description, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`), s.TenantID, s.GUID, s.Name, s.Description, Micros(now), Micros(now)).Scan(&s.ID)
+	const insert = `INSERT INTO stories (tenant_id, guid, name, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`
+	args := []any{s.TenantID, s.GUID, s.Name, s.Description, Micros(now), Micros(now)}
+	var r scanner = db.writeRow(ctx, insert, args...)
+	if tx != nil {
+		r = tx.QueryRowContext(ctx, db.Q(insert), args...)
+	}
+	err := r.Scan(&s.ID)
 	if err != nil {
 		return fmt.Errorf("create story: %w", db.Dialect.TranslateError(err))
 	}
@@ -69,7 +81,7 @@ func (db *DB) createStory(ctx context.Context, q Queryer, s *steward.Story) erro
 
 // FindStoryByID implements steward.StoryService.
 func (db *DB) FindStoryByID(ctx context.Context, tenantID, id int64) (*steward.Story, error) {
-	s, err := scanStory(db.Read.QueryRowContext(ctx, db.Q(`SELECT `+storyColumns+` FROM stories WHERE id = ? AND tenant_id = ?`), id, tenantID))
+	s, err := scanStory(db.queryRow(ctx, `SELECT `+storyColumns+` FROM stories WHERE id = ? AND tenant_id = ?`, id, tenantID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("story")
 	} else if err != nil {
@@ -81,10 +93,10 @@ func (db *DB) FindStoryByID(ctx context.Context, tenantID, id int64) (*steward.S
 // FindStories implements steward.StoryService.
 func (db *DB) FindStories(ctx context.Context, tenantID int64, page steward.PageRequest) ([]*steward.Story, int, error) {
 	var total int
-	if err := db.Read.QueryRowContext(ctx, db.Q(`SELECT COUNT(*) FROM stories WHERE tenant_id = ?`), tenantID).Scan(&total); err != nil {
+	if err := db.queryRow(ctx, `SELECT COUNT(*) FROM stories WHERE tenant_id = ?`, tenantID).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count stories: %w", err)
 	}
-	rows, err := db.Read.QueryContext(ctx, db.Q(`SELECT `+storyColumns+` FROM stories WHERE tenant_id = ? ORDER BY id LIMIT ? OFFSET ?`),
+	rows, err := db.query(ctx, `SELECT `+storyColumns+` FROM stories WHERE tenant_id = ? ORDER BY id LIMIT ? OFFSET ?`,
 		tenantID, page.PerPage, page.Offset())
 	if err != nil {
 		return nil, 0, fmt.Errorf("find stories: %w", err)
@@ -130,7 +142,7 @@ func (db *DB) DeleteStory(ctx context.Context, tenantID, id int64) error {
 	if _, err := db.FindStoryByID(ctx, tenantID, id); err != nil {
 		return err
 	}
-	rows, err := db.Read.QueryContext(ctx, db.Q(`SELECT id FROM actions WHERE story_id = ? AND tenant_id = ?`), id, tenantID)
+	rows, err := db.query(ctx, `SELECT id FROM actions WHERE story_id = ? AND tenant_id = ?`, id, tenantID)
 	if err != nil {
 		return fmt.Errorf("delete story %d: %w", id, err)
 	}

@@ -117,6 +117,7 @@ func (db *DB) insertTemplate(ctx context.Context, tx *sql.Tx, t *steward.Templat
 	if err != nil {
 		return nil, db.Dialect.TranslateError(err)
 	}
+	steward.AuditOutput(ctx, "template_id", id)
 	return db.findTemplate(ctx, tx, t.TenantID, id)
 }
 
@@ -262,8 +263,9 @@ func (db *DB) DeleteTemplate(ctx context.Context, tenantID, id int64) error {
 // locked on PostgreSQL so that concurrent imports into one tenant queue
 // rather than race on names.
 func (db *DB) ImportTemplates(ctx context.Context, tenantID, userID int64, entries []steward.TemplateImportEntry) (*steward.TemplateImport, error) {
-	report := &steward.TemplateImport{Created: []*steward.Template{}, Updated: []*steward.Template{}, Unchanged: []*steward.Template{}}
+	var report *steward.TemplateImport
 	err := db.InTx(ctx, func(tx *sql.Tx) error {
+		report = &steward.TemplateImport{Created: []*steward.Template{}, Updated: []*steward.Template{}, Unchanged: []*steward.Template{}}
 		if err := db.lockTenant(ctx, tx, tenantID); err != nil {
 			return err
 		}

@@ -44,6 +44,9 @@ func (db *DB) insertTenant(ctx context.Context, tx *sql.Tx, t newTenant, now int
 	} else if err != nil {
 		return 0, false, fmt.Errorf("create tenant: %w", err)
 	}
+	if !t.instance {
+		steward.AuditTenant(ctx, id)
+	}
 	if err := db.createStory(ctx, tx, &steward.Story{TenantID: id, Name: steward.DefaultStoryName}); err != nil {
 		return 0, false, err
 	}

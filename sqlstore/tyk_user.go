@@ -144,6 +144,7 @@ func (db *DB) FindTykUsers(ctx context.Context, scope steward.UserScope, page st
 
 // UpdateTykUser implements steward.TykUserService.
 func (db *DB) UpdateTykUser(ctx context.Context, tenantID, id int64, upd steward.TykUserUpdate) (*steward.TykUser, error) {
+	steward.AuditTenant(ctx, tenantID)
 	var out *steward.TykUser
 	err := db.InTx(ctx, func(tx *sql.Tx) error {
 		if _, err := db.updateUser(ctx, tx, tenantID, id, upd.UserUpdate); err != nil {
@@ -175,6 +176,7 @@ func (db *DB) UpdateTykUser(ctx context.Context, tenantID, id int64, upd steward
 
 // RenewAccessKey implements steward.TykUserService.
 func (db *DB) RenewAccessKey(ctx context.Context, tenantID, userID int64, key *steward.APIKey) error {
+	steward.AuditTenant(ctx, tenantID)
 	err := db.InTx(ctx, func(tx *sql.Tx) error {
 		var current sql.NullInt64
 		err := tx.QueryRowContext(ctx, db.Q(`SELECT access_key_id FROM users WHERE id = ? AND tenant_id = ?`), userID, tenantID).Scan(&current)

@@ -57,7 +57,7 @@ func permissionsJSON(p []string) string {
 
 // CreateUser implements steward.UserService.
 func (db *DB) CreateUser(ctx context.Context, u *steward.User) error {
-	return db.insertUser(ctx, db.Write, u)
+	return db.InTx(ctx, func(tx *sql.Tx) error { return db.insertUser(ctx, tx, u) })
 }
 
 // insertUser inserts u with q, inside or outside a transaction. A user
@@ -95,6 +95,8 @@ func (db *DB) insertUser(ctx context.Context, q Queryer, u *steward.User) error 
 		}
 		return fmt.Errorf("create user: %w", err)
 	}
+	steward.AuditTenant(ctx, u.TenantID)
+	steward.AuditOutput(ctx, "user_id", u.ID)
 	return nil
 }
 
@@ -110,7 +112,7 @@ func (db *DB) findUser(ctx context.Context, q Queryer, tenantID, id int64) (*ste
 	return db.userFromRow(q.QueryRowContext(ctx, db.Q(findUserQuery), id, tenantID), id)
 }
 
-func (db *DB) userFromRow(row *sql.Row, id int64) (*steward.User, error) {
+func (db *DB) userFromRow(row scanner, id int64) (*steward.User, error) {
 	u, err := scanUser(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("user")
@@ -184,14 +186,9 @@ func (db *DB) FindUsersByEmail(ctx context.Context, email string) ([]*steward.Us
 	return users, rows.Err()
 }
 
-// lockTenant serialises changes to a tenant's admins on PostgreSQL (SQLite
-// already has a single writer).
+// lockTenant serialises changes to a tenant's admins.
 func (db *DB) lockTenant(ctx context.Context, tx *sql.Tx, tenantID int64) error {
-	if !db.Postgres() {
-		return nil
-	}
-	_, err := tx.ExecContext(ctx, db.Q(`SELECT id FROM tenants WHERE id = ? FOR UPDATE`), tenantID)
-	return err
+	return db.Dialect.LockTenant(ctx, tx, tenantID)
 }
 
 // otherActiveAdmins counts the tenant's active admins other than userID.
@@ -219,6 +216,7 @@ func (db *DB) UpdateUser(ctx context.Context, tenantID, id int64, upd steward.Us
 // updateUser applies upd inside tx; see UpdateUser. Setting a password
 // records when it was set (password_updated_at).
 func (db *DB) updateUser(ctx context.Context, tx *sql.Tx, tenantID, id int64, upd steward.UserUpdate) (*steward.User, error) {
+	steward.AuditTenant(ctx, tenantID)
 	if err := db.lockTenant(ctx, tx, tenantID); err != nil {
 		return nil, err
 	}
@@ -312,6 +310,7 @@ func (db *DB) DeleteUser(ctx context.Context, tenantID, id int64) error {
 				return steward.Errorf(steward.EINVALID, "this user is the tenant's last active admin and cannot be deleted; make another user an admin first")
 			}
 		}
+		steward.AuditTenant(ctx, tenantID)
 		_, err = tx.ExecContext(ctx, db.Q(`DELETE FROM users WHERE id = ? AND tenant_id = ?`), id, tenantID)
 		return err
 	})

@@ -40,6 +40,14 @@ func applyAuthEnv(c *httpapi.Config) error {
 		return fmt.Errorf("STEWARD_LOGIN_RETENTION_DAYS=%d: must be 0 (keep forever) or more", days)
 	}
 	c.LoginRetention = time.Duration(days) * 24 * time.Hour
+	auditDays, err := envInt("STEWARD_AUDIT_RETENTION_DAYS", int(c.AuditRetention/(24*time.Hour)))
+	if err != nil {
+		return err
+	}
+	if auditDays < 0 {
+		return fmt.Errorf("STEWARD_AUDIT_RETENTION_DAYS=%d: must be 0 (keep forever) or more", auditDays)
+	}
+	c.AuditRetention = time.Duration(auditDays) * 24 * time.Hour
 	for _, d := range []struct {
 		name string
 		dst  *time.Duration

@@ -12,11 +12,12 @@ import (
 
 func bootstrap(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config
-	fs := newFlagSet("bootstrap", stderr, &cfg)
+	fs := newFlagSet("bootstrap", "--email E [--password P] [--tenant NAME] [--json] [--if-empty] [--db URL]", stdout, stderr, &cfg, databaseEnv)
 	email := fs.String("email", "", "the admin's email address (required)")
 	pass := fs.String("password", "", "the admin's password (default: a random one, printed)")
 	tenant := fs.String("tenant", "Default", "the new tenant's name")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
+	ifEmpty := fs.Bool("if-empty", false, "do nothing (and succeed) when the database already has a tenant, so re-run deployment jobs are idempotent")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -28,6 +29,20 @@ func bootstrap(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer db.Close()
+	if *ifEmpty {
+		n, err := db.CountTenants(ctx)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			fmt.Fprintf(stderr, "steward bootstrap: the database already has %d tenant(s); nothing created (--if-empty)\n", n)
+			if *asJSON {
+				return json.NewEncoder(stdout).Encode(map[string]any{"created": false, "tenants": n})
+			}
+			return nil
+		}
+	}
+	ctx, _ = cliAudit(ctx, "CliBootstrap", map[string]any{"tenant": *tenant, "email": *email})
 	res, err := httpapi.Bootstrap(ctx, httpapi.StoreServices(db), *tenant, *email, *pass, 0)
 	if err != nil {
 		return err

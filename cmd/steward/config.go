@@ -48,11 +48,10 @@ func envInt(name string, def int) (int, error) {
 	return n, nil
 }
 
-// newFlagSet returns a flag set that reports errors instead of exiting and
-// registers the flag every command shares: --db.
-func newFlagSet(name string, stderr io.Writer, cfg *config) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+// newFlagSet returns a command's flag set (see newCommandFlags: -h lists
+// the flags and env) with the flag every database command shares: --db.
+func newFlagSet(name, synopsis string, stdout, stderr io.Writer, cfg *config, env []envSetting) *flag.FlagSet {
+	fs := newCommandFlags(name, synopsis, stdout, stderr, env)
 	fs.StringVar(&cfg.DatabaseURL, "db", envOr("STEWARD_DATABASE_URL", "steward.db"),
 		"SQLite file path, or a postgres:// URL (env STEWARD_DATABASE_URL)")
 	return fs
@@ -80,9 +79,9 @@ func openMigrated(ctx context.Context, url string, log *slog.Logger) (*sqlstore.
 	return db, nil
 }
 
-func migrate(ctx context.Context, args []string, stderr io.Writer, log *slog.Logger) error {
+func migrate(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
 	var cfg config
-	fs := newFlagSet("migrate", stderr, &cfg)
+	fs := newFlagSet("migrate", "[--db PATH-or-URL]", stdout, stderr, &cfg, databaseEnv)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -47,11 +47,12 @@ type server struct {
 }
 
 // startServe starts `steward serve` on db with extra environment and waits
-// until it listens.
+// until it listens. Loopback, where the tests' upstream servers listen, is
+// opened for HTTP Request actions unless env sets STEWARD_EGRESS_ALLOW.
 func startServe(t *testing.T, db string, workers int, env ...string) *server {
 	t.Helper()
 	cmd := exec.Command(binary, "serve", "--db", db, "--addr", "127.0.0.1:0", "--workers", fmt.Sprint(workers))
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(append(os.Environ(), "STEWARD_EGRESS_ALLOW=127.0.0.0/8,::1"), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -278,4 +279,40 @@ func TestZeroWorkersServesWithoutRunning(t *testing.T) {
 	if st["queued"] != 1.0 || hits.Load() != 0 {
 		t.Errorf("with no workers: job_stats %v, %d upstream calls; want the job still queued", st, hits.Load())
 	}
+}
+
+// TestOwnPortRefusedWithLoopbackOpen: startServe opens all of loopback to
+// HTTP Request actions, yet an action calling the server's own /metrics
+// dies at once with the refusal, while another loopback server is reached.
+func TestOwnPortRefusedWithLoopbackOpen(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { ownPortRefused(t, filepath.Join(t.TempDir(), "steward.db")) })
+	t.Run("postgres", func(t *testing.T) { ownPortRefused(t, storetest.PostgresURL(t)) })
+}
+
+func ownPortRefused(t *testing.T, db string) {
+	key := bootstrap(t, db)
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, `{}`) }))
+	defer upstream.Close()
+	s := startServe(t, db, 2)
+	self := call(t, s.base, key, "POST", "/api/v1/agents", map[string]any{"type": "HTTP Request", "name": "self",
+		"options": map[string]any{"url": s.base + "/metrics"}})
+	other := call(t, s.base, key, "POST", "/api/v1/agents", map[string]any{"type": "HTTP Request", "name": "other",
+		"options": map[string]any{"url": upstream.URL}})
+	for _, a := range []map[string]any{self, other} {
+		call(t, s.base, key, "POST", fmt.Sprintf("/api/v1/agents/%v/run", a["id"]), map[string]any{})
+	}
+	var dead []any
+	waitUntil(t, 20*time.Second, "the self-call to die", func() bool {
+		dead = call(t, s.base, key, "GET", "/api/v1/admin/dead_jobs", nil)["admin/dead_jobs"].([]any)
+		return len(dead) > 0
+	})
+	j := dead[0].(map[string]any)
+	if j["action_id"] != self["id"] || j["error_class"] != "HTTPRequest::EgressRefused" || j["retry_count"] != 0.0 ||
+		!strings.Contains(j["error_message"].(string), "Steward's own listening socket") {
+		t.Errorf("dead job %v", j)
+	}
+	waitUntil(t, 20*time.Second, "the other loopback server's event", func() bool {
+		ev := call(t, s.base, key, "GET", fmt.Sprintf("/api/v1/agents/%v/events", other["id"]), nil)
+		return len(ev["events"].([]any)) == 1
+	})
 }

@@ -21,7 +21,7 @@ import (
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
 	var cfg config
-	fs := newFlagSet("serve", stderr, &cfg)
+	fs := newFlagSet("serve", "[flags]", stdout, stderr, &cfg, serveEnv)
 	workers, err := envInt("STEWARD_WORKERS", 10)
 	if err != nil {
 		return err
@@ -56,7 +56,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 	defer db.Close()
 	svc := httpapi.StoreServices(db)
 	svc.Metrics = metrics.NewRegistry()
-	if err := firstRun(ctx, svc, stdout); err != nil {
+	if err := svc.Metrics.Register(newDBCollector(db)); err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	if err := firstRun(ctx, svc, stderr, log); err != nil {
 		return err
 	}
 	qcfg, err := queue.FromEnv(queue.DefaultConfig())
@@ -64,6 +67,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 		return err
 	}
 	qcfg.Workers, qcfg.Log, qcfg.Clock, qcfg.Metrics = cfg.Workers, log, db.Clock, svc.Metrics
+	safety, err := readTenantSafety()
+	if err != nil {
+		return err
+	}
 
 	hcfg := httpapi.DefaultConfig()
 	hcfg.BaseURL, hcfg.AdminSecret = cfg.BaseURL, cfg.AdminSecret
@@ -89,6 +96,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 	if err != nil {
 		return err
 	}
+	runner, err := newRunner(db, safety, ln.Addr(), log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -108,7 +120,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 	wg.Go(func() { api.RunAuthThrottle(bg, 2*time.Second) })
 	// Job workers stop after the HTTP server, so that requests in flight
 	// can still enqueue; --workers 0 serves the API only.
-	stopEngine := startEngine(ctx, db, qcfg, log)
+	stopEngine := startEngine(ctx, db, runner, qcfg, log)
 	defer stopEngine()
 
 	errc := make(chan error, 1)
@@ -145,13 +157,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 // startEngine runs the job engine with cfg.Workers workers (none when 0)
 // and returns a function that shuts it down gracefully and waits; calling
 // it again does nothing.
-func startEngine(ctx context.Context, db *sqlstore.DB, cfg queue.Config, log *slog.Logger) func() {
+func startEngine(ctx context.Context, db *sqlstore.DB, runner *action.Runner, cfg queue.Config, log *slog.Logger) func() {
 	if cfg.Workers <= 0 {
 		return func() {}
 	}
 	engCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
-	runner := &action.Runner{Actions: db, Events: db, Outbox: db, Log: log}
 	engine := queue.New(db, runner.Run, cfg)
 	go func() {
 		defer close(done)
@@ -162,19 +173,28 @@ func startEngine(ctx context.Context, db *sqlstore.DB, cfg queue.Config, log *sl
 	return func() { cancel(); <-done }
 }
 
-// firstRun creates a tenant and an admin on an empty database and prints
-// the credentials once, so a new user can start with one command.
-func firstRun(ctx context.Context, svc httpapi.Services, stdout io.Writer) error {
+// firstRun creates a tenant and an admin on an empty database, so a new
+// user can start with one command. The log says so; the credentials, being
+// secrets, are shown only on a terminal (once), and otherwise obtained
+// with the break-glass commands the log names.
+func firstRun(ctx context.Context, svc httpapi.Services, terminal io.Writer, log *slog.Logger) error {
 	n, err := svc.Tenants.CountTenants(ctx)
 	if err != nil || n > 0 {
 		return err
 	}
-	res, err := httpapi.Bootstrap(ctx, svc, "Default", "admin@steward.local", "", 0)
+	const email = "admin@steward.local"
+	res, err := httpapi.Bootstrap(ctx, svc, "Default", email, "", 0)
 	if err != nil {
 		return fmt.Errorf("first run: %w", err)
 	}
-	fmt.Fprintln(stdout, "\n  First run: Steward created an admin for you.")
-	printCredentials(stdout, res)
+	shown := isTerminal(terminal)
+	log.Warn("first run: Steward created a tenant and an admin", "tenant_id", res.TenantID, "email", res.Email,
+		"credentials_on_terminal", shown,
+		"get_credentials", "steward users reset-password --email "+email+" && steward keys create --email "+email+" --name admin")
+	if shown {
+		fmt.Fprintln(terminal, "\n  First run: Steward created an admin for you.")
+		printCredentials(terminal, res)
+	}
 	return nil
 }
 

@@ -220,7 +220,7 @@ func timeDelete(ctx context.Context, db *sqlstore.DB, s *stream, l layout, want 
 // returns describes what overlapped since: the autovacuum workers that
 // were running at the snapshot and how many checkpoints completed.
 func background(ctx context.Context, db *sqlstore.DB) func(context.Context) string {
-	if !db.Postgres() {
+	if !isPostgres(db) {
 		return func(context.Context) string { return "-" }
 	}
 	var vacuums string

@@ -77,7 +77,7 @@ type countKey struct {
 
 // series returns a FROM item yielding g = 0..n-1 in the dialect.
 func series(db *sqlstore.DB, n int) string {
-	if db.Postgres() {
+	if isPostgres(db) {
 		return fmt.Sprintf(`generate_series(0::bigint, %d) AS s(g)`, n-1)
 	}
 	return fmt.Sprintf(`(WITH RECURSIVE s(g) AS (SELECT 0 UNION ALL SELECT g + 1 FROM s WHERE g < %d) SELECT g FROM s) AS s`, n-1)
@@ -120,7 +120,7 @@ func seedJobs(ctx context.Context, db *sqlstore.DB, l layout) error {
 	}
 	now := sqlstore.Micros(time.Now())
 	t0 := time.Now()
-	if !db.Postgres() {
+	if !isPostgres(db) {
 		// A large page cache for the bulk load and index builds on the
 		// single writer connection; put back to the store's setting after.
 		if _, err := db.Write.ExecContext(ctx, `PRAGMA cache_size = -2000000`); err != nil {
@@ -129,7 +129,7 @@ func seedJobs(ctx context.Context, db *sqlstore.DB, l layout) error {
 		defer db.Write.ExecContext(ctx, `PRAGMA cache_size = -65536`)
 	}
 	err = db.InTx(ctx, func(tx *sql.Tx) error {
-		if db.Postgres() {
+		if isPostgres(db) {
 			if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit TO OFF`); err != nil {
 				return err
 			}
@@ -169,7 +169,7 @@ func seedJobs(ctx context.Context, db *sqlstore.DB, l layout) error {
 	if err != nil {
 		return err
 	}
-	if db.Postgres() {
+	if isPostgres(db) {
 		// As autovacuum would after a bulk insert.
 		if _, err := db.Write.ExecContext(ctx, `VACUUM ANALYZE jobs`); err != nil {
 			return err
@@ -181,7 +181,7 @@ func seedJobs(ctx context.Context, db *sqlstore.DB, l layout) error {
 	// Write the seed's pages out now, so that the measurements do not pay
 	// for checkpointing the bulk load.
 	checkpoint := `PRAGMA wal_checkpoint(TRUNCATE)`
-	if db.Postgres() {
+	if isPostgres(db) {
 		checkpoint = `CHECKPOINT`
 	}
 	_, err = db.Write.ExecContext(ctx, checkpoint)
@@ -192,7 +192,7 @@ func seedJobs(ctx context.Context, db *sqlstore.DB, l layout) error {
 // statement that creates it.
 func jobIndexes(ctx context.Context, db *sqlstore.DB) (map[string]string, error) {
 	q := `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'jobs' AND sql IS NOT NULL`
-	if db.Postgres() {
+	if isPostgres(db) {
 		q = `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'jobs'
 			AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE conrelid = 'jobs'::regclass)`
 	}
@@ -227,7 +227,7 @@ func rebuildCounts(ctx context.Context, tx *sql.Tx, db *sqlstore.DB, tenant int6
 	grouped := `SELECT tenant_id, action_id, state, COUNT(*) AS n FROM jobs WHERE tenant_id = ? GROUP BY tenant_id, action_id, state
 		UNION ALL SELECT tenant_id, 0, state, COUNT(*) FROM jobs WHERE tenant_id = ? GROUP BY tenant_id, state`
 	q := `INSERT INTO job_counts (tenant_id, action_id, state, shard, n) SELECT tenant_id, action_id, state, 0, n FROM (` + grouped + `) AS c`
-	if db.Postgres() {
+	if isPostgres(db) {
 		q = `INSERT INTO job_counts (tenant_id, action_id, state, shard, n)
 			SELECT tenant_id, action_id, state, sh, n / 16 + CASE WHEN sh < n % 16 THEN 1 ELSE 0 END
 			FROM (` + grouped + `) AS c CROSS JOIN generate_series(0, 15) AS sh`
@@ -301,3 +301,8 @@ func diff(a, b map[countKey]int64) string {
 	}
 	return strings.Join(out, "; ")
 }
+
+// isPostgres reports whether db is PostgreSQL: the seed writes
+// engine-specific SQL (generate_series, PRAGMA) that Steward itself never
+// needs.
+func isPostgres(db *sqlstore.DB) bool { return db.Dialect.Name() == "postgres" }

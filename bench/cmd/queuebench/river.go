@@ -188,6 +188,7 @@ func (s *riverSystem[TTx]) Latency(ctx context.Context, rate int, d time.Duratio
 	if s.worker == nil {
 		return nil, fmt.Errorf("latency: Work must run first")
 	}
+	base := s.latencies.len()
 	sent, err := atRate(ctx, rate, d, func(ctx context.Context) error {
 		_, err := s.worker.Insert(ctx, latencyArgs{EnqueuedAt: time.Now().UnixNano()}, nil)
 		return err
@@ -195,10 +196,10 @@ func (s *riverSystem[TTx]) Latency(ctx context.Context, rate int, d time.Duratio
 	if err != nil {
 		return nil, fmt.Errorf("latency: insert: %w", err)
 	}
-	for s.latencies.len() < sent {
+	for s.latencies.len()-base < sent {
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("latency: %d of %d jobs started: %w", s.latencies.len(), sent, ctx.Err())
+			return nil, fmt.Errorf("latency: %d of %d jobs started: %w", s.latencies.len()-base, sent, ctx.Err())
 		case <-time.After(10 * time.Millisecond):
 		}
 	}

@@ -47,6 +47,7 @@ type stewardSystem struct {
 	mu       sync.Mutex
 	enqueued map[int64]time.Time
 	delays   []time.Duration
+	seq      atomic.Int64 // the last EventID used
 }
 
 func newStewardSystem(ctx context.Context, db *sqlstore.DB, o Options) (*stewardSystem, error) {
@@ -136,9 +137,11 @@ func (s *stewardSystem) Verify(ctx context.Context, n int) error {
 func (s *stewardSystem) Latency(ctx context.Context, rate int, d time.Duration) ([]time.Duration, error) {
 	stop := s.engine(ctx)
 	defer stop()
-	var seq atomic.Int64
+	s.mu.Lock()
+	base := len(s.delays)
+	s.mu.Unlock()
 	sent, err := atRate(ctx, rate, d, func(ctx context.Context) error {
-		id := seq.Add(1)
+		id := s.seq.Add(1)
 		s.mu.Lock()
 		s.enqueued[id] = time.Now()
 		s.mu.Unlock()
@@ -152,15 +155,15 @@ func (s *stewardSystem) Latency(ctx context.Context, rate int, d time.Duration) 
 		s.mu.Lock()
 		got := len(s.delays)
 		s.mu.Unlock()
-		if got >= sent || time.Now().After(deadline) {
+		if got-base >= sent || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.delays) < sent {
-		return nil, fmt.Errorf("steward: %d of %d latency jobs started within 30 s", len(s.delays), sent)
+	if len(s.delays)-base < sent {
+		return nil, fmt.Errorf("steward: %d of %d latency jobs started within 30 s", len(s.delays)-base, sent)
 	}
 	return append([]time.Duration(nil), s.delays...), nil
 }

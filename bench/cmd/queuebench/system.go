@@ -52,6 +52,9 @@ type Options struct {
 	// length; see LatencySystem.
 	LatencyRate int
 	LatencyFor  time.Duration
+	// SaturationFor is the length of the single-job saturation run
+	// (Latency with rate 0); 0 skips it.
+	SaturationFor time.Duration
 	// PostgresURL is a fresh, empty PostgreSQL database for this system.
 	PostgresURL string
 	// SQLitePath is a fresh SQLite file path for this system.
@@ -91,7 +94,13 @@ func lookupSystem(name string) (opener, error) {
 // goroutine (at most 256 at once) so that a slow call does not lower the
 // rate, and returns how many calls it made and the first error. Adapters
 // use it for LatencySystem.
+//
+// A rate of 0 means saturation: saturationEnqueuers goroutines each call
+// enqueue again as soon as the previous call returns.
 func atRate(ctx context.Context, rate int, d time.Duration, enqueue func(context.Context) error) (int, error) {
+	if rate <= 0 {
+		return closedLoop(ctx, d, enqueue)
+	}
 	tick := time.NewTicker(time.Second / time.Duration(rate))
 	defer tick.Stop()
 	sem := make(chan struct{}, 256)
@@ -113,6 +122,41 @@ func atRate(ctx context.Context, rate int, d time.Duration, enqueue func(context
 			if err := enqueue(ctx); err != nil {
 				once.Do(func() { first = err })
 			}
+		})
+	}
+	wg.Wait()
+	return sent, first
+}
+
+// saturationEnqueuers is how many single-job enqueues are in flight at
+// once in the saturation run.
+const saturationEnqueuers = 64
+
+// closedLoop keeps saturationEnqueuers enqueue calls in flight for d.
+func closedLoop(ctx context.Context, d time.Duration, enqueue func(context.Context) error) (int, error) {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first error
+	sent := 0
+	end := time.Now().Add(d)
+	for range saturationEnqueuers {
+		wg.Go(func() {
+			n := 0
+			for time.Now().Before(end) && ctx.Err() == nil {
+				err := enqueue(ctx)
+				n++
+				if err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+					break
+				}
+			}
+			mu.Lock()
+			sent += n
+			mu.Unlock()
 		})
 	}
 	wg.Wait()

@@ -24,9 +24,9 @@ func newTenant(t *testing.T, db *sqlstore.DB, name string) (*steward.Tenant, *st
 	return tn, admin
 }
 
-func TestUsers(t *testing.T) {
+func testUsers(t *testing.T, open Opener) {
 	t.Parallel()
-	Each(t, func(t *testing.T, db *sqlstore.DB) {
+	withDB(t, open, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
 		a, adminA := newTenant(t, db, "alpha")
 		b, _ := newTenant(t, db, "beta")
@@ -127,9 +127,9 @@ func TestUsers(t *testing.T) {
 // TestTenantUserCount checks the kept per-tenant count the unfiltered user
 // list reports against a real COUNT, through inserts, deletes and a
 // deleted tenant.
-func TestTenantUserCount(t *testing.T) {
+func testTenantUserCount(t *testing.T, open Opener) {
 	t.Parallel()
-	Each(t, func(t *testing.T, db *sqlstore.DB) {
+	withDB(t, open, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
 		a, _ := newTenant(t, db, "alpha")
 		b, _ := newTenant(t, db, "beta")

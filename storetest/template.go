@@ -16,9 +16,9 @@ func newTemplate(tenantID, userID int64, name, opts string) *steward.Template {
 		AgentOptions: json.RawMessage(opts), CreatedBy: &steward.UserRef{ID: userID}}
 }
 
-func TestTemplates(t *testing.T) {
+func testTemplates(t *testing.T, open Opener) {
 	t.Parallel()
-	Each(t, func(t *testing.T, db *sqlstore.DB) {
+	withDB(t, open, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
 		clock := NewClock(time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC))
 		db.Clock = clock

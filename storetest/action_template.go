@@ -11,9 +11,9 @@ import (
 // TestActionTemplateID checks an action keeps the template it was created
 // from, only from its own tenant, and loses the link (not itself) when the
 // template is deleted.
-func TestActionTemplateID(t *testing.T) {
+func testActionTemplateID(t *testing.T, open Opener) {
 	t.Parallel()
-	Each(t, func(t *testing.T, db *sqlstore.DB) {
+	withDB(t, open, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
 		a, adminA := newTenant(t, db, "alpha")
 		b, adminB := newTenant(t, db, "beta")

@@ -10,9 +10,9 @@ import (
 	"github.com/steward-dev/steward/sqlstore"
 )
 
-func TestOrganisations(t *testing.T) {
+func testOrganisations(t *testing.T, open Opener) {
 	t.Parallel()
-	Each(t, func(t *testing.T, db *sqlstore.DB) {
+	withDB(t, open, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
 		instance, err := db.InstanceTenantID(ctx)
 		if err != nil {
@@ -115,9 +115,9 @@ func TestOrganisations(t *testing.T) {
 	})
 }
 
-func TestTykUsers(t *testing.T) {
+func testTykUsers(t *testing.T, open Opener) {
 	t.Parallel()
-	Each(t, func(t *testing.T, db *sqlstore.DB) {
+	withDB(t, open, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
 		clock := NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 		db.Clock = clock
@@ -269,9 +269,9 @@ func TestTykUsers(t *testing.T) {
 // TestDeleteOrganisationTakesItsJobs checks that deleting an organisation
 // removes its jobs and their counters (jobs have no foreign keys), and
 // leaves other tenants' jobs alone.
-func TestDeleteOrganisationTakesItsJobs(t *testing.T) {
+func testDeleteOrganisationTakesItsJobs(t *testing.T, open Opener) {
 	t.Parallel()
-	Each(t, func(t *testing.T, db *sqlstore.DB) {
+	withDB(t, open, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
 		doomed := &steward.Organisation{OwnerName: "Doomed"}
 		kept := &steward.Organisation{OwnerName: "Kept"}

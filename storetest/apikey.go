@@ -10,9 +10,9 @@ import (
 	"github.com/steward-dev/steward/sqlstore"
 )
 
-func TestAPIKeys(t *testing.T) {
+func testAPIKeys(t *testing.T, open Opener) {
 	t.Parallel()
-	Each(t, func(t *testing.T, db *sqlstore.DB) {
+	withDB(t, open, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
 		a, adminA := newTenant(t, db, "alpha")
 		b, adminB := newTenant(t, db, "beta")

@@ -10,9 +10,9 @@ import (
 	"github.com/steward-dev/steward/sqlstore"
 )
 
-func TestFailedLoginCounting(t *testing.T) {
+func testFailedLoginCounting(t *testing.T, open Opener) {
 	t.Parallel()
-	Each(t, func(t *testing.T, db *sqlstore.DB) {
+	withDB(t, open, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
 		clock := NewClock(time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC))
 		db.Clock = clock
@@ -75,9 +75,9 @@ func TestFailedLoginCounting(t *testing.T) {
 	})
 }
 
-func TestLoginActivityPruning(t *testing.T) {
+func testLoginActivityPruning(t *testing.T, open Opener) {
 	t.Parallel()
-	Each(t, func(t *testing.T, db *sqlstore.DB) {
+	withDB(t, open, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
 		tn, admin := newTenant(t, db, "alpha")
 		start := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
@@ -98,9 +98,9 @@ func TestLoginActivityPruning(t *testing.T) {
 	})
 }
 
-func TestMailClaims(t *testing.T) {
+func testMailClaims(t *testing.T, open Opener) {
 	t.Parallel()
-	Each(t, func(t *testing.T, db *sqlstore.DB) {
+	withDB(t, open, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
 		clock := NewClock(time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC))
 		db.Clock = clock

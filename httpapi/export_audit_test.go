@@ -1,0 +1,4 @@
+package httpapi
+
+// AuditOperation exposes auditOperation to the external tests.
+var AuditOperation = auditOperation

@@ -1,0 +1,200 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/steward-dev/steward"
+	"github.com/steward-dev/steward/postgres"
+	"github.com/steward-dev/steward/sqlstore"
+	"github.com/steward-dev/steward/storetest"
+)
+
+// TestConformance runs the store conformance suite on PostgreSQL, each
+// test in a schema of its own.
+func TestConformance(t *testing.T) {
+	storetest.Exercise(t, func(t *testing.T) *sqlstore.DB { return storetest.OpenPostgres(t) })
+}
+
+// withApplicationName returns the URL with an application_name unique to
+// the test, so that the test can find (and terminate) its own sessions.
+func withApplicationName(t *testing.T, raw string) (string, string) {
+	t.Helper()
+	b := make([]byte, 4)
+	rand.Read(b)
+	name := "steward_test_" + hex.EncodeToString(b)
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("application_name", name)
+	u.RawQuery = q.Encode()
+	return u.String(), name
+}
+
+// admin opens a separate connection to the test server.
+func admin(t *testing.T) *sql.DB {
+	t.Helper()
+	a, err := sql.Open("pgx", os.Getenv(storetest.PostgresEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	return a
+}
+
+// terminate ends every session named name and waits until they are gone.
+func terminate(t *testing.T, a *sql.DB, name string) int {
+	t.Helper()
+	var n int
+	if err := a.QueryRow(`SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name = $1`, name).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		var left int
+		if err := a.QueryRow(`SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = $1`, name).Scan(&left); err != nil {
+			t.Fatal(err)
+		}
+		if left == 0 {
+			return n
+		}
+	}
+	t.Fatalf("sessions of %s survived pg_terminate_backend", name)
+	return n
+}
+
+// TestConcurrentMigrations starts several migrations of one empty schema
+// at once, as servers starting together do: all succeed.
+func TestConcurrentMigrations(t *testing.T) {
+	t.Parallel()
+	u := storetest.PostgresURL(t)
+	const servers = 4
+	var wg sync.WaitGroup
+	errs := make([]error, servers)
+	for i := range servers {
+		wg.Go(func() {
+			db, err := postgres.Open(context.Background(), u)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer db.Close()
+			errs[i] = db.Migrate(context.Background(), nil)
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("server %d: %v", i, err)
+		}
+	}
+	db := storetest.OpenPostgres(t) // a fresh schema, to count its migrations
+	var want, got int
+	if err := db.Read.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&want); err != nil {
+		t.Fatal(err)
+	}
+	a := admin(t)
+	schema, _ := url.Parse(u)
+	if err := a.QueryRow(fmt.Sprintf(`SELECT COUNT(*) FROM %s.schema_migrations`, schema.Query().Get("search_path"))).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got != want || got == 0 {
+		t.Errorf("%d migrations recorded, want %d", got, want)
+	}
+}
+
+// openNamed opens and migrates a fresh schema whose sessions carry an
+// application_name of their own.
+func openNamed(t *testing.T) (*sqlstore.DB, string) {
+	t.Helper()
+	u, name := withApplicationName(t, storetest.PostgresURL(t))
+	db, err := postgres.Open(context.Background(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	return db, name
+}
+
+// TestTransactionRetriedAfterTerminatedSession ends a transaction's
+// session in the middle of it: InTx runs it once more on a live
+// connection and it commits once.
+func TestTransactionRetriedAfterTerminatedSession(t *testing.T) {
+	t.Parallel()
+	db, _ := openNamed(t)
+	ctx := context.Background()
+	var attempts atomic.Int64
+	err := db.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tenants (name, created_at, updated_at) VALUES ('t', 0, 0)`); err != nil {
+			return err
+		}
+		if attempts.Add(1) == 1 {
+			_, err := tx.ExecContext(ctx, `SELECT pg_terminate_backend(pg_backend_pid())`)
+			if err == nil {
+				t.Fatal("a terminated session went on")
+			}
+			return err
+		}
+		return nil
+	})
+	if err != nil || attempts.Load() != 2 {
+		t.Fatalf("InTx: %v after %d attempts; want success on the second", err, attempts.Load())
+	}
+	n, err := db.CountTenants(ctx)
+	if err != nil || n != 1 {
+		t.Errorf("%d tenants (%v), want exactly 1", n, err)
+	}
+}
+
+// TestReadsAndWritesSurviveTerminatedPool terminates every pooled session
+// of the store between requests: the next reads and writes succeed.
+func TestReadsAndWritesSurviveTerminatedPool(t *testing.T) {
+	t.Parallel()
+	db, name := openNamed(t)
+	ctx := context.Background()
+	a := admin(t)
+	tn := &steward.Tenant{Name: "faults"}
+	if err := db.CreateTenant(ctx, tn); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 5 {
+		// Fill the pool with idle connections, then end them all.
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() { db.Read.QueryRow(`SELECT pg_sleep(0.01)`).Scan(new(string)) })
+		}
+		wg.Wait()
+		if n := terminate(t, a, name); n == 0 {
+			t.Fatal("no session to terminate")
+		}
+		if _, _, err := db.FindStories(ctx, tn.ID, steward.PageRequest{Page: 1, PerPage: 10}); err != nil {
+			t.Errorf("round %d: read after termination: %v", round, err)
+		}
+		terminate(t, a, name)
+		if err := db.CreateStory(ctx, &steward.Story{TenantID: tn.ID, Name: fmt.Sprint("s", round)}); err != nil {
+			t.Errorf("round %d: write after termination: %v", round, err)
+		}
+		terminate(t, a, name)
+		if err := db.EnqueueJobs(ctx, []steward.NewJob{{TenantID: tn.ID, ActionID: 1}}); err != nil {
+			t.Errorf("round %d: enqueue after termination: %v", round, err)
+		}
+	}
+	st, err := db.JobStats(ctx, tn.ID, 0)
+	if err != nil || st.Queued != 5 {
+		t.Errorf("job stats %+v (%v), want 5 queued", st, err)
+	}
+}

@@ -1,0 +1,126 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// txBeginner is what *sql.DB and *sql.Conn offer to start a transaction.
+type txBeginner interface {
+	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
+}
+
+// InTx runs fn in a write transaction, committing if it returns nil.
+// Driver errors returned by fn are translated by the dialect.
+//
+// A transaction whose pooled connection died before it committed (the
+// error came from BEGIN, from fn, or from a commit the server provably
+// did not apply) runs once more on a connection that has just answered a
+// ping. A commit whose outcome is unknown is never retried. fn may
+// therefore run twice and must start from scratch each time.
+func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	again, err := db.runTx(ctx, db.Write, fn)
+	if err == nil || !again || ctx.Err() != nil {
+		return err
+	}
+	conn, cerr := liveConn(ctx, db.Write)
+	if cerr != nil {
+		return err
+	}
+	defer conn.Close()
+	_, err = db.runTx(ctx, conn, fn)
+	return err
+}
+
+// runTx runs fn in one transaction on b and reports, with a failure,
+// whether the transaction certainly did not commit because its connection
+// was lost, so that running it again is safe.
+func (db *DB) runTx(ctx context.Context, b txBeginner, fn func(tx *sql.Tx) error) (again bool, err error) {
+	tx, err := b.BeginTx(ctx, nil)
+	if err != nil {
+		return db.Dialect.ConnectionLost(err), fmt.Errorf("begin: %w", db.Dialect.TranslateError(err))
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return db.Dialect.ConnectionLost(err), db.Dialect.TranslateError(err)
+	}
+	if err := db.commit(ctx, tx); err != nil { // writes the request's audit record first (audit.go)
+		return db.Dialect.NotCommitted(err), fmt.Errorf("commit: %w", db.Dialect.TranslateError(err))
+	}
+	return false, nil
+}
+
+// inTxRetry is InTx, run again a few times when the dialect says a
+// failure was transient (a deadlock between concurrent queue
+// transactions).
+func (db *DB) inTxRetry(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		err = db.InTx(ctx, fn)
+		if err == nil || !db.Dialect.Transient(err) {
+			return err
+		}
+	}
+	return err
+}
+
+// Exec runs a write statement outside a transaction. When its connection
+// died before the statement was applied (the dialect's NotCommitted: a
+// statement outside a transaction commits as it completes) it runs once
+// more; when the outcome is unknown it is not retried.
+func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if auditDue(ctx) {
+		return db.execAudited(ctx, query, args...) // with the request's audit record (audit.go)
+	}
+	res, err := db.Write.ExecContext(ctx, db.Q(query), args...)
+	if err != nil && db.retryWrite(ctx, err, db.Dialect.NotCommitted) {
+		res, err = db.Write.ExecContext(ctx, db.Q(query), args...)
+	}
+	return res, db.Dialect.TranslateError(err)
+}
+
+// writeRow runs a single-statement write returning one row (INSERT …
+// RETURNING) outside a transaction when scanned, once more as Exec does;
+// while the request's audit record is due it runs in InTx, which writes
+// the record with it.
+func (db *DB) writeRow(ctx context.Context, query string, args ...any) *row {
+	return &row{db: db, ctx: ctx, query: query, args: args, write: true}
+}
+
+// liveConn returns a connection of pool that has just answered a ping.
+// database/sql discards a connection whose ping fails with
+// driver.ErrBadConn, so dead pooled connections (all of them, after the
+// server terminated this process's sessions) are dropped on the way.
+func liveConn(ctx context.Context, pool *sql.DB) (*sql.Conn, error) {
+	var err error
+	for range 2 * max(pool.Stats().MaxOpenConnections, 1) {
+		var c *sql.Conn
+		if c, err = pool.Conn(ctx); err != nil {
+			return nil, err
+		}
+		if err = c.PingContext(ctx); err == nil {
+			return c, nil
+		}
+		c.Close()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
+	return nil, fmt.Errorf("no live database connection: %w", err)
+}
+
+// retryWrite reports whether a write outside a transaction that failed
+// with err should run again, as safe says, after clearing dead connections
+// from the write pool.
+func (db *DB) retryWrite(ctx context.Context, err error, safe func(error) bool) bool {
+	if ctx.Err() != nil || !safe(err) {
+		return false
+	}
+	c, cerr := liveConn(ctx, db.Write)
+	if cerr != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
