@@ -110,6 +110,12 @@ func (*dialect) LockMigrations(ctx context.Context, db *sql.DB) (func(), error) 
 	}, nil
 }
 
+// InTxWithoutForeignKeys refuses: PostgreSQL changes tables in place
+// (ALTER TABLE), so its migrations never turn foreign keys off.
+func (*dialect) InTxWithoutForeignKeys(context.Context, *sql.DB, func(tx *sql.Tx) error) error {
+	return errors.New("postgres: migrations do not run with foreign keys off; change the table with ALTER TABLE")
+}
+
 // Rebind turns '?' placeholders into $1, $2, …, remembering each text.
 func (d *dialect) Rebind(query string) string {
 	if q, ok := d.rebound.Load(query); ok {

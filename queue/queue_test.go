@@ -481,17 +481,17 @@ func TestUnrecordedOutcomeKeepsLease(t *testing.T) {
 		defer cancel()
 		var runs atomic.Int64
 		cfg := queue.DefaultConfig()
-		cfg.Workers, cfg.Lease, cfg.PollInterval = 1, 300*time.Millisecond, 20*time.Millisecond
+		cfg.Workers, cfg.Lease, cfg.PollInterval = 1, time.Second, 20*time.Millisecond
 		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 		q := &failingFinish{JobQueue: db}
-		q.failures.Store(30) // 30 attempts at least 50 ms apart: 5 leases
+		q.failures.Store(30) // 30 attempts up to Lease/6 apart: about 5 leases
 		e := queue.New(q, func(ctx context.Context, j *steward.Job) error { runs.Add(1); return nil }, cfg)
 		var wg sync.WaitGroup
 		wg.Go(func() { e.Run(ctx) })
 		if err := db.EnqueueJobs(ctx, []steward.NewJob{{TenantID: 1, ActionID: 1}}); err != nil {
 			t.Fatal(err)
 		}
-		deadline := time.Now().Add(20 * time.Second)
+		deadline := time.Now().Add(30 * time.Second)
 		for {
 			st, _ := db.JobStats(ctx, 1, 0)
 			if runs.Load() > 0 && q.failures.Load() < 0 && st.Queued+st.InProgress+st.Retry == 0 {

@@ -63,8 +63,8 @@ func (db *DB) insertAPIKey(ctx context.Context, tx *sql.Tx, k *steward.APIKey) e
 
 // FindAPIKeys implements steward.APIKeyService.
 func (db *DB) FindAPIKeys(ctx context.Context, tenantID, userID int64) ([]*steward.APIKey, error) {
-	rows, err := db.Read.QueryContext(ctx, db.Q(`SELECT `+apiKeyColumns+` FROM api_keys
-		WHERE tenant_id = ? AND user_id = ? ORDER BY id DESC`), tenantID, userID)
+	rows, err := db.query(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
+		WHERE tenant_id = ? AND user_id = ? ORDER BY id DESC`, tenantID, userID)
 	if err != nil {
 		return nil, fmt.Errorf("find api keys: %w", err)
 	}

@@ -22,6 +22,7 @@ type Dialect interface {
 	// other process migrating the same database holds at the same time
 	// (pg_advisory_lock on PostgreSQL; SQLite's single writer needs none).
 	LockMigrations(ctx context.Context, db *sql.DB) (release func(), err error)
+	ForeignKeysOffMigrator
 
 	// Rebind returns query with its '?' placeholders in the engine's form.
 	// Queries must not contain '?' anywhere else.
@@ -53,8 +54,8 @@ type Dialect interface {
 
 // JobDialect holds the job queue's statements whose SQL differs between
 // the engines. Statements that return rows document their columns; the
-// caller closes the rows. Conditions passed in (where) are shared SQL with
-// '?' placeholders whose arguments come first, before the method's own.
+// caller closes the rows. Conditions passed in (where, cond) are shared SQL
+// on the jobs table with '?' placeholders; args are their arguments.
 type JobDialect interface {
 	// Listen calls notify whenever another process announces jobs, until
 	// ctx ends; it may return at once when the engine has no other

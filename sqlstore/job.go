@@ -220,13 +220,13 @@ func (db *DB) FinishJobs(ctx context.Context, worker string, done []int64, faile
 }
 
 // ExtendLeases implements steward.JobQueue. Renewing a lease is
-// idempotent, so a batch whose connection died is renewed once more.
+// idempotent, so a batch whose connection died is renewed again.
 func (db *DB) ExtendLeases(ctx context.Context, worker string, ids []int64, until time.Time) ([]int64, error) {
 	var held []int64
 	for rest := ids; len(rest) > 0; {
 		n := min(len(rest), idBatch)
 		got, err := db.extendLeases(ctx, worker, rest[:n], Micros(until))
-		if err != nil && db.retryWrite(ctx, err, db.Dialect.ConnectionLost) {
+		for retry := 0; err != nil && retry < connRetries && db.retryWrite(ctx, err, db.Dialect.ConnectionLost); retry++ {
 			got, err = db.extendLeases(ctx, worker, rest[:n], Micros(until))
 		}
 		if err != nil {

@@ -12,17 +12,19 @@ import (
 )
 
 // foreignKeysOffDirective, as a migration's first line, runs it through
-// the dialect's ForeignKeysOffMigrator (SQLite table rebuilds).
+// the dialect's InTxWithoutForeignKeys (SQLite table rebuilds).
 const foreignKeysOffDirective = "-- steward:foreign-keys-off"
 
-// ForeignKeysOffMigrator is implemented by dialects that rebuild tables to
-// change them (SQLite cannot ALTER a column into AUTOINCREMENT). Dropping
-// the old table with foreign keys enforced would delete or block every row
-// that refers to it, and enforcement cannot change inside a transaction.
+// ForeignKeysOffMigrator is the part of Dialect that runs migrations
+// rebuilding tables to change them (SQLite cannot ALTER a column into
+// AUTOINCREMENT). Dropping the old table with foreign keys enforced would
+// delete or block every row that refers to it, and enforcement cannot
+// change inside a transaction.
 type ForeignKeysOffMigrator interface {
 	// InTxWithoutForeignKeys runs fn in a transaction on one connection of
 	// pool with foreign key enforcement off, fails before committing if any
-	// foreign key is then broken, and turns enforcement back on.
+	// foreign key is then broken, and turns enforcement back on. A dialect
+	// whose migrations never rebuild tables returns an error.
 	InTxWithoutForeignKeys(ctx context.Context, pool *sql.DB, fn func(tx *sql.Tx) error) error
 }
 
@@ -77,12 +79,8 @@ func (db *DB) Migrate(ctx context.Context, log *slog.Logger) error {
 		}
 		run := db.InTx
 		if strings.HasPrefix(string(body), foreignKeysOffDirective) {
-			off, ok := db.Dialect.(ForeignKeysOffMigrator)
-			if !ok {
-				return fmt.Errorf("migration %s: the %s dialect cannot run a migration with foreign keys off", name, db.Dialect.Name())
-			}
 			run = func(ctx context.Context, fn func(tx *sql.Tx) error) error {
-				return off.InTxWithoutForeignKeys(ctx, db.Write, fn)
+				return db.Dialect.InTxWithoutForeignKeys(ctx, db.Write, fn)
 			}
 		}
 		err = run(ctx, func(tx *sql.Tx) error {

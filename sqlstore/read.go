@@ -6,8 +6,8 @@ import (
 )
 
 // Reads run on the read pool. A read that fails because its pooled
-// connection died runs once more, after dead connections have been
-// cleared from the pool: reading again is always safe.
+// connection died runs again (see connRetries), after dead connections
+// have been cleared from the pool: reading again is always safe.
 
 // row is a one-row query that runs when scanned, as *sql.Row would: a
 // read on the read pool, or a single-statement write (INSERT … RETURNING)
@@ -25,17 +25,17 @@ type row struct {
 // sql.ErrNoRows when there is none.
 func (r *row) Scan(dest ...any) error {
 	err := r.run(dest)
-	if err == nil {
-		return nil
-	}
-	if r.write {
-		if !r.db.retryWrite(r.ctx, err, r.db.Dialect.NotCommitted) {
+	for retry := 0; err != nil && retry < connRetries; retry++ {
+		if r.write {
+			if !r.db.retryWrite(r.ctx, err, r.db.Dialect.NotCommitted) {
+				return err
+			}
+		} else if !r.db.retryRead(r.ctx, err) {
 			return err
 		}
-	} else if !r.db.retryRead(r.ctx, err) {
-		return err
+		err = r.run(dest)
 	}
-	return r.run(dest)
+	return err
 }
 
 func (r *row) run(dest []any) error {
@@ -63,10 +63,10 @@ func (db *DB) queryRow(ctx context.Context, query string, args ...any) *row {
 // query is QueryContext on the read pool, with query rebound.
 func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	rows, err := db.Read.QueryContext(ctx, db.Q(query), args...)
-	if err == nil || !db.retryRead(ctx, err) {
-		return rows, err
+	for retry := 0; err != nil && retry < connRetries && db.retryRead(ctx, err); retry++ {
+		rows, err = db.Read.QueryContext(ctx, db.Q(query), args...)
 	}
-	return db.Read.QueryContext(ctx, db.Q(query), args...)
+	return rows, err
 }
 
 // readRow runs a hot read query through a statement prepared once on the
@@ -80,10 +80,10 @@ func (db *DB) readRow(ctx context.Context, query string, args ...any) *row {
 // readRows is readRow for queries returning several rows.
 func (db *DB) readRows(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	rows, err := db.readRowsOnce(ctx, query, args)
-	if err == nil || !db.retryRead(ctx, err) {
-		return rows, err
+	for retry := 0; err != nil && retry < connRetries && db.retryRead(ctx, err); retry++ {
+		rows, err = db.readRowsOnce(ctx, query, args)
 	}
-	return db.readRowsOnce(ctx, query, args)
+	return rows, err
 }
 
 func (db *DB) readRowsOnce(ctx context.Context, query string, args []any) (*sql.Rows, error) {

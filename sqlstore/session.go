@@ -88,11 +88,11 @@ func (db *DB) FindLoginActivities(ctx context.Context, f steward.LoginActivityFi
 	}
 	cond := strings.Join(where, " AND ")
 	var total int
-	if err := db.Read.QueryRowContext(ctx, db.Q(`SELECT COUNT(*) FROM login_activities WHERE `+cond), args...).Scan(&total); err != nil {
+	if err := db.queryRow(ctx, `SELECT COUNT(*) FROM login_activities WHERE `+cond, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count login activities: %w", err)
 	}
-	rows, err := db.Read.QueryContext(ctx, db.Q(`SELECT id, tenant_id, user_id, email, ip, user_agent, referrer, success,
-		failure_reason, created_at FROM login_activities WHERE `+cond+` ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`),
+	rows, err := db.query(ctx, `SELECT id, tenant_id, user_id, email, ip, user_agent, referrer, success,
+		failure_reason, created_at FROM login_activities WHERE `+cond+` ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`,
 		append(args, f.PerPage, f.Offset())...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("find login activities: %w", err)
@@ -123,9 +123,9 @@ func (db *DB) FindLoginActivities(ctx context.Context, f steward.LoginActivityFi
 // (the last successful sign-in, lock or admin unlock).
 func (db *DB) CountFailedLogins(ctx context.Context, userID int64, since time.Time) (int, error) {
 	var n int
-	err := db.Read.QueryRowContext(ctx, db.Q(`SELECT COUNT(*) FROM login_activities
+	err := db.queryRow(ctx, `SELECT COUNT(*) FROM login_activities
 		WHERE user_id = ? AND success = FALSE AND failure_reason = ? AND created_at >= ?
-		AND id > COALESCE((SELECT failed_logins_after FROM users WHERE id = ?), 0)`),
+		AND id > COALESCE((SELECT failed_logins_after FROM users WHERE id = ?), 0)`,
 		userID, steward.LoginWrongPassword, Micros(since), userID).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count failed logins: %w", err)

@@ -149,7 +149,7 @@ func (db *DB) FindTemplates(ctx context.Context, f steward.TemplateFilter) ([]*s
 	}
 	cond := strings.Join(where, " AND ")
 	var total int
-	if err := db.Read.QueryRowContext(ctx, db.Q(`SELECT COUNT(*) FROM templates t WHERE `+cond), args...).Scan(&total); err != nil {
+	if err := db.queryRow(ctx, `SELECT COUNT(*) FROM templates t WHERE `+cond, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count templates: %w", err)
 	}
 	ts, err := db.queryTemplates(ctx, templateSelect+` WHERE `+cond+` ORDER BY t.id LIMIT ? OFFSET ?`,
@@ -170,7 +170,7 @@ func (db *DB) AllTemplates(ctx context.Context, tenantID int64) ([]*steward.Temp
 }
 
 func (db *DB) queryTemplates(ctx context.Context, query string, args ...any) ([]*steward.Template, error) {
-	rows, err := db.Read.QueryContext(ctx, db.Q(query), args...)
+	rows, err := db.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,10 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
+	"errors"
 	"fmt"
+	"time"
 )
 
 // txBeginner is what *sql.DB and *sql.Conn offer to start a transaction.
@@ -16,22 +19,33 @@ type txBeginner interface {
 //
 // A transaction whose pooled connection died before it committed (the
 // error came from BEGIN, from fn, or from a commit the server provably
-// did not apply) runs once more on a connection that has just answered a
+// did not apply) runs again on a connection that has just answered a
 // ping. A commit whose outcome is unknown is never retried. fn may
-// therefore run twice and must start from scratch each time.
+// therefore run more than once and must start from scratch each time.
 func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	again, err := db.runTx(ctx, db.Write, fn)
-	if err == nil || !again || ctx.Err() != nil {
-		return err
+	for retry := 0; err != nil && again && retry < connRetries && ctx.Err() == nil; retry++ {
+		conn, cerr := liveConn(ctx, db.Write)
+		if cerr != nil {
+			return err
+		}
+		again, err = db.runTx(ctx, conn, fn)
+		conn.Close()
 	}
-	conn, cerr := liveConn(ctx, db.Write)
-	if cerr != nil {
-		return err
-	}
-	defer conn.Close()
-	_, err = db.runTx(ctx, conn, fn)
 	return err
 }
+
+// connRetries is how many times an operation whose connection died runs
+// again. Once is enough for one lost connection. More cover a server that
+// terminates every session at once, and again and again (a failover, an
+// administrator): its sessions end a moment after the signal, so a
+// connection may answer a ping and still be ending, and a busy server may
+// take longer to terminate them all than a retry takes to start.
+const connRetries = 3
+
+// connSettle is how long a retry waits before looking for a live
+// connection.
+const connSettle = 50 * time.Millisecond
 
 // runTx runs fn in one transaction on b and reports, with a failure,
 // whether the transaction certainly did not commit because its connection
@@ -68,13 +82,13 @@ func (db *DB) inTxRetry(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // Exec runs a write statement outside a transaction. When its connection
 // died before the statement was applied (the dialect's NotCommitted: a
 // statement outside a transaction commits as it completes) it runs once
-// more; when the outcome is unknown it is not retried.
+// more (see connRetries); when the outcome is unknown it is not retried.
 func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if auditDue(ctx) {
 		return db.execAudited(ctx, query, args...) // with the request's audit record (audit.go)
 	}
 	res, err := db.Write.ExecContext(ctx, db.Q(query), args...)
-	if err != nil && db.retryWrite(ctx, err, db.Dialect.NotCommitted) {
+	for retry := 0; err != nil && retry < connRetries && db.retryWrite(ctx, err, db.Dialect.NotCommitted); retry++ {
 		res, err = db.Write.ExecContext(ctx, db.Q(query), args...)
 	}
 	return res, db.Dialect.TranslateError(err)
@@ -93,10 +107,22 @@ func (db *DB) writeRow(ctx context.Context, query string, args ...any) *row {
 // driver.ErrBadConn, so dead pooled connections (all of them, after the
 // server terminated this process's sessions) are dropped on the way.
 func liveConn(ctx context.Context, pool *sql.DB) (*sql.Conn, error) {
+	// Sessions a server terminates together end a moment after the
+	// signal: give them that moment, so that the ping finds them gone.
+	t := time.NewTimer(connSettle)
+	select {
+	case <-ctx.Done():
+		t.Stop()
+		return nil, ctx.Err()
+	case <-t.C:
+	}
 	var err error
-	for range 2 * max(pool.Stats().MaxOpenConnections, 1) {
+	for range 2*max(pool.Stats().MaxOpenConnections, 1) + 2 {
 		var c *sql.Conn
 		if c, err = pool.Conn(ctx); err != nil {
+			if errors.Is(err, driver.ErrBadConn) {
+				continue // every connection database/sql tried was dead
+			}
 			return nil, err
 		}
 		if err = c.PingContext(ctx); err == nil {

@@ -1,6 +1,7 @@
 // Package storetest opens real databases for tests: a fresh SQLite file on
 // every run, and a fresh PostgreSQL schema whenever STEWARD_TEST_POSTGRES_URL
-// is set. Its own tests are the conformance suite both stores must pass.
+// is set. Exercise is the conformance suite every store must pass; the
+// sqlite and postgres packages' own tests run it.
 package storetest
 
 import (

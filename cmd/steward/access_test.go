@@ -41,7 +41,7 @@ func TestAdminSecretLength(t *testing.T) {
 				}
 				return
 			}
-			for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), "listening on"); time.Sleep(20 * time.Millisecond) {
+			for deadline := time.Now().Add(time.Minute); !strings.Contains(out.String(), "listening on"); time.Sleep(20 * time.Millisecond) {
 				if time.Now().After(deadline) {
 					cancel()
 					t.Fatalf("serve did not start; output: %s %s", out.String(), log.String())

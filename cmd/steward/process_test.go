@@ -42,8 +42,9 @@ func TestMain(m *testing.M) {
 
 // server is a running `steward serve`.
 type server struct {
-	cmd  *exec.Cmd
-	base string
+	cmd    *exec.Cmd
+	base   string
+	stderr *bytes.Buffer // read only after cmd.Wait
 }
 
 // startServe starts `steward serve` on db with extra environment and waits
@@ -75,7 +76,7 @@ func startServe(t *testing.T, db string, workers int, env ...string) *server {
 	}()
 	select {
 	case base := <-found:
-		return &server{cmd: cmd, base: base}
+		return &server{cmd: cmd, base: base, stderr: &stderr}
 	case <-time.After(20 * time.Second):
 		t.Fatalf("steward serve did not start; stderr:\n%s", stderr.String())
 	}

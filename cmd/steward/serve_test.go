@@ -92,7 +92,7 @@ func TestServeHTTPS(t *testing.T) {
 	}()
 	listening := regexp.MustCompile(`listening on (https?)://(\S+)`)
 	var m []string
-	for deadline := time.Now().Add(10 * time.Second); m == nil; time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(time.Minute); m == nil; time.Sleep(20 * time.Millisecond) {
 		if m = listening.FindStringSubmatch(out.String()); m == nil && time.Now().After(deadline) {
 			t.Fatalf("serve did not start; output: %s", out.String())
 		}
