@@ -114,8 +114,10 @@ type JobStats struct {
 type JobService interface {
 	// EnqueueJobs inserts jobs in one transaction and wakes workers.
 	EnqueueJobs(ctx context.Context, jobs []NewJob) error
-	// FindJobs returns one page of the tenant's jobs in a state, oldest
-	// first, and the total (from the maintained counters).
+	// FindJobs returns one page of the tenant's jobs in a state and the
+	// total (from the maintained counters): retry jobs by next retry time,
+	// soonest first; dead jobs by time of death, newest first; others
+	// oldest first; the id breaks ties.
 	FindJobs(ctx context.Context, f JobFilter) ([]*Job, int, error)
 	// FindJobByID returns ENOTFOUND if the tenant has no such job.
 	FindJobByID(ctx context.Context, tenantID, id int64) (*Job, error)

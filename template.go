@@ -99,6 +99,25 @@ type TemplateUpdate struct {
 	Validate func(t *Template) error
 }
 
+// TemplateImportEntry is one template of an import document. The Keep
+// fields name the optional fields an existing template of the same name
+// keeps rather than taking the entry's value: in a merge (the default),
+// those the document omitted. A new template gets the entry's values ("").
+type TemplateImportEntry struct {
+	*Template
+	KeepDescription, KeepVendor, KeepProduct bool
+}
+
+// ReplaceEntries wraps templates as import entries that set every field,
+// as an import with mode=replace does.
+func ReplaceEntries(templates []*Template) []TemplateImportEntry {
+	out := make([]TemplateImportEntry, len(templates))
+	for i, t := range templates {
+		out[i] = TemplateImportEntry{Template: t}
+	}
+	return out
+}
+
 // TemplateImport reports what an import did, template by template.
 type TemplateImport struct {
 	Created   []*Template
@@ -126,10 +145,11 @@ type TemplateService interface {
 	UpdateTemplate(ctx context.Context, tenantID, id int64, upd TemplateUpdate) (*Template, error)
 	// DeleteTemplate removes the template. ENOTFOUND.
 	DeleteTemplate(ctx context.Context, tenantID, id int64) error
-	// ImportTemplates creates or updates, by name, each of templates (which
-	// the caller has validated) in one transaction: all are written or
-	// none. userID is recorded as the creator or updater. Templates whose
-	// content is already the same are left untouched and reported
+	// ImportTemplates creates or updates, by name, the template of each
+	// entry (which the caller has validated) in one transaction: all are
+	// written or none. An existing template keeps the fields its entry
+	// marks Keep. userID is recorded as the creator or updater. Templates
+	// whose content is already the same are left untouched and reported
 	// unchanged.
-	ImportTemplates(ctx context.Context, tenantID, userID int64, templates []*Template) (*TemplateImport, error)
+	ImportTemplates(ctx context.Context, tenantID, userID int64, entries []TemplateImportEntry) (*TemplateImport, error)
 }

@@ -11,7 +11,11 @@ import (
 // sent (owner_slug, cname, apis, ui, …) exactly as sent, so that a
 // GET-edit-PUT round trip through Steward loses nothing.
 type Organisation struct {
-	ID        int64
+	ID int64
+	// TykID is the id a Tyk client gave the organisation when importing it
+	// (POST /admin/organisations/import), such as a Tyk ObjectId; empty for
+	// organisations whose Tyk id Steward derives from ID.
+	TykID     string
 	OwnerName string
 	Fields    map[string]json.RawMessage
 	CreatedAt time.Time
@@ -28,6 +32,14 @@ type OrganisationService interface {
 	CreateOrganisation(ctx context.Context, o *Organisation) error
 	// FindOrganisationByID returns ENOTFOUND if there is no such organisation.
 	FindOrganisationByID(ctx context.Context, id int64) (*Organisation, error)
+	// ImportOrganisation inserts o, which keeps the Tyk id o.TykID it was
+	// exported with, together with the tenant's default story, and sets
+	// its ID and timestamps. ECONFLICT if an organisation already has that
+	// Tyk id; EINVALID if OwnerName or TykID is empty.
+	ImportOrganisation(ctx context.Context, o *Organisation) error
+	// FindOrganisationByTykID finds an imported organisation by the Tyk id
+	// it was imported with. ENOTFOUND if there is none.
+	FindOrganisationByTykID(ctx context.Context, tykID string) (*Organisation, error)
 	// FindOrganisations returns one page of organisations ordered by id (all
 	// of them when PerPage is 0) and how many exist.
 	FindOrganisations(ctx context.Context, page PageRequest) ([]*Organisation, int, error)
@@ -54,6 +66,8 @@ type TykUser struct {
 	*User
 	// SuperUser is true for members of the instance tenant.
 	SuperUser bool
+	// OrgTykID is the TykID of the user's organisation (see Organisation).
+	OrgTykID string
 	// Permissions holds the user_permissions entries other than IsAdmin
 	// (IsAdmin is User.Admin), for example {"ResetPassword":"admin"}.
 	Permissions     map[string]string

@@ -16,6 +16,10 @@ import (
 // MinPasswordLength is the shortest password Steward accepts by default.
 const MinPasswordLength = 8
 
+// LowestPasswordMinLength is the lowest minimum password length a server
+// may be configured with (STEWARD_PASSWORD_MIN_LENGTH): Tyk's own minimum.
+const LowestPasswordMinLength = 6
+
 // MaxPasswordLength is bcrypt's input limit in bytes; longer passwords
 // would be silently truncated, so they are refused instead.
 const MaxPasswordLength = 72

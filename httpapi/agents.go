@@ -277,6 +277,8 @@ func (s *Server) handleAgentEvents(w http.ResponseWriter, r *http.Request) error
 	return s.listEvents(w, r, a.ID)
 }
 
+// handleAgentRemoveEvents deletes the agent's events and answers 200 with
+// the agent's JSON, as Tines documents (its clients parse the body).
 func (s *Server) handleAgentRemoveEvents(w http.ResponseWriter, r *http.Request) error {
 	a, err := s.findAgent(r)
 	if err != nil {
@@ -285,6 +287,6 @@ func (s *Server) handleAgentRemoveEvents(w http.ResponseWriter, r *http.Request)
 	if _, err := s.Events.DeleteActionEvents(r.Context(), a.TenantID, a.ID); err != nil {
 		return err
 	}
-	w.WriteHeader(http.StatusNoContent)
+	writeJSON(w, http.StatusOK, s.newAgentView(r, a))
 	return nil
 }

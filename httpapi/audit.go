@@ -215,10 +215,10 @@ func (s *Server) handleAuditLogList(w http.ResponseWriter, r *http.Request) erro
 	if f.PageRequest, err = parsePage(r); err != nil {
 		return err
 	}
-	if f.Before, err = auditQueryTime(r, "before"); err != nil {
+	if f.Before, err = queryTime(r, "before"); err != nil {
 		return err
 	}
-	if f.After, err = auditQueryTime(r, "after"); err != nil {
+	if f.After, err = queryTime(r, "after"); err != nil {
 		return err
 	}
 	q := r.URL.Query()

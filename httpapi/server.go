@@ -57,6 +57,10 @@ type Config struct {
 	AuthFailureLimit  int
 	AuthFailureWindow time.Duration
 	AuthBanDuration   time.Duration
+	// TykForbidAdminResetAccessToken refuses admins resetting another
+	// user's access key on /api/users/{id}/actions/key/reset (Tyk
+	// Dashboard's security.forbid_admin_reset_access_token).
+	TykForbidAdminResetAccessToken bool
 
 	// Console configures the web console served beside the API.
 	Console console.Config
@@ -77,6 +81,8 @@ func DefaultConfig() Config {
 		AuthFailureLimit:   20,
 		AuthFailureWindow:  time.Minute,
 		AuthBanDuration:    5 * time.Minute,
+
+		TykForbidAdminResetAccessToken: true,
 	}
 }
 

@@ -3,8 +3,6 @@ package httpapi
 import (
 	"context"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/steward-dev/steward"
@@ -35,26 +33,6 @@ func newLoginActivityView(a *steward.LoginActivity) loginActivityView {
 		v.Referrer = &a.Referrer
 	}
 	return v
-}
-
-// timestampLayouts are the ISO 8601 forms before and after accept.
-var timestampLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"}
-
-// queryTime parses an optional ISO 8601 timestamp query parameter; a time
-// without a zone is UTC. A bad value is EMALFORMED naming the parameter.
-func queryTime(r *http.Request, name string) (*time.Time, error) {
-	v := strings.TrimSpace(r.URL.Query().Get(name))
-	if v == "" {
-		return nil, nil
-	}
-	for _, layout := range timestampLayouts {
-		if t, err := time.Parse(layout, v); err == nil {
-			t = t.UTC()
-			return &t, nil
-		}
-	}
-	return nil, &steward.Error{Code: steward.EMALFORMED, Field: name,
-		Message: name + " must be an ISO 8601 timestamp such as 2019-07-08T14:16:11Z, got " + strconv.Quote(v)}
 }
 
 // handleSignInActivities lists a user's sign-in attempts, newest first.

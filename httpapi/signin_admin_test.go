@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -70,6 +71,23 @@ func TestSignInActivities(t *testing.T) {
 		if n := count("after=" + times[0].Format("2006-01-02")); n != 5 {
 			t.Errorf("after a date: %v", n)
 		}
+		// Python's requests sends a datetime as str(datetime), form-encoded:
+		// requests.get(url, params={"after": datetime(2000, 1, 1)}).
+		if n := count("after=2000-01-01+00%3A00%3A00"); n != 5 {
+			t.Errorf("after 2000-01-01 00:00:00: %v", n)
+		}
+		if n := count("before=2000-01-01+00%3A00%3A00"); n != 0 {
+			t.Errorf("before 2000-01-01 00:00:00: %v", n)
+		}
+		if n := count("after=" + url.QueryEscape(times[1].Format("2006-01-02 15:04:05.000000"))); n != 3 {
+			t.Errorf("after the second attempt, space and microseconds: %v", n)
+		}
+		if n := count("before=" + strconv.FormatInt(times[1].Unix(), 10)); n != 1 {
+			t.Errorf("before the second attempt in epoch seconds: %v", n)
+		}
+		if n := count("after=" + url.QueryEscape(times[1].In(time.FixedZone("", 2*3600)).Format("2006-01-02 15:04:05-07:00"))); n != 3 {
+			t.Errorf("after the second attempt with a +02:00 zone: %v", n)
+		}
 
 		r = e.do("GET", path+"?per_page=2&page=3", e.AdminKey, nil)
 		want(t, r, http.StatusOK)
@@ -81,11 +99,16 @@ func TestSignInActivities(t *testing.T) {
 			t.Errorf("current_page: %s", r.Body)
 		}
 
-		for _, q := range []string{"before=yesterday", "after=2026-13-45", "before=1700000000"} {
+		for _, q := range []string{"before=yesterday", "after=2026-13-45", "before=1700000000.5"} {
 			r := e.do("GET", path+"?"+q, e.AdminKey, nil)
 			want(t, r, http.StatusBadRequest)
 			if name := strings.SplitN(q, "=", 2)[0]; !strings.Contains(string(r.Body), `"field":"`+name+`"`) {
 				t.Errorf("%s: error does not name the parameter: %s", q, r.Body)
+			}
+			for _, form := range []string{"ISO 8601", "2019-07-08 14:16:11", "a date", "epoch seconds"} {
+				if !strings.Contains(string(r.Body), form) {
+					t.Errorf("%s: error does not list %q: %s", q, form, r.Body)
+				}
 			}
 		}
 		want(t, e.do("GET", path+"?page=0", e.AdminKey, nil), http.StatusBadRequest)

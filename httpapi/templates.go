@@ -248,13 +248,21 @@ func templateRefs(ts []*steward.Template) []templateRef {
 // export document. Every entry is validated before anything is written,
 // and the writes happen in one transaction: all or nothing. Templates of
 // the tenant missing from the document are left alone.
+//
+// By default the import merges: an entry that omits description, vendor
+// or product leaves that field of an existing template unchanged.
+// ?mode=replace sets every field from the entry, blanking omitted ones.
 func (s *Server) handleTemplateImport(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r.Context())
-	ts, err := readTemplateImport(r)
+	replace, err := templateImportMode(r)
 	if err != nil {
 		return err
 	}
-	report, err := s.Templates.ImportTemplates(r.Context(), p.User.TenantID, p.User.ID, ts)
+	entries, err := readTemplateImport(r, replace)
+	if err != nil {
+		return err
+	}
+	report, err := s.Templates.ImportTemplates(r.Context(), p.User.TenantID, p.User.ID, entries)
 	if err != nil {
 		return err
 	}
@@ -264,9 +272,24 @@ func (s *Server) handleTemplateImport(w http.ResponseWriter, r *http.Request) er
 	return nil
 }
 
+// templateImportMode reads ?mode=: merge (the default) or replace, and
+// reports whether it is replace. Anything else is EMALFORMED.
+func templateImportMode(r *http.Request) (replace bool, err error) {
+	switch mode := r.URL.Query().Get("mode"); mode {
+	case "", "merge":
+		return false, nil
+	case "replace":
+		return true, nil
+	default:
+		return false, &steward.Error{Code: steward.EMALFORMED, Field: "mode",
+			Message: fmt.Sprintf("mode must be merge (the default: omitted description, vendor and product stay unchanged) or replace (they are blanked), got %q", steward.Truncate(mode, 64))}
+	}
+}
+
 // readTemplateImport reads and validates an import document. Errors name
-// the entry at fault, as in templates[3].agent_options.url.
-func readTemplateImport(r *http.Request) ([]*steward.Template, error) {
+// the entry at fault, as in templates[3].agent_options.url. Unless
+// replace, the optional fields an entry omits are marked to keep.
+func readTemplateImport(r *http.Request, replace bool) ([]steward.TemplateImportEntry, error) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxTemplateImportBytes+1))
 	if err != nil {
 		return nil, steward.Errorf(steward.EMALFORMED, "could not read the request body: %v", err)
@@ -284,7 +307,7 @@ func readTemplateImport(r *http.Request) ([]*steward.Template, error) {
 	if doc.Templates == nil {
 		return nil, steward.FieldErrorf("templates", `templates is required: send {"version":1,"templates":[...]} as exported`)
 	}
-	ts := make([]*steward.Template, len(*doc.Templates))
+	ts := make([]steward.TemplateImportEntry, len(*doc.Templates))
 	seen := map[string]int{}
 	for i, e := range *doc.Templates {
 		prefix := fmt.Sprintf("templates[%d].", i)
@@ -299,7 +322,10 @@ func readTemplateImport(r *http.Request) ([]*steward.Template, error) {
 			return nil, steward.FieldErrorf(prefix+"name", "%sname %q is also the name of templates[%d]; names must be unique", prefix, t.Name, j)
 		}
 		seen[t.Name] = i
-		ts[i] = t
+		ts[i] = steward.TemplateImportEntry{Template: t}
+		if !replace {
+			ts[i].KeepDescription, ts[i].KeepVendor, ts[i].KeepProduct = e.Description == nil, e.Vendor == nil, e.Product == nil
+		}
 	}
 	return ts, nil
 }

@@ -138,6 +138,7 @@ func (s *Server) tykRoutes(mux *recordingMux) {
 
 	tykRoute(mux, "GET", "/admin/organisations", s.requireInstanceAdmin(s.handleTykOrgList))
 	tykRoute(mux, "POST", "/admin/organisations", s.requireInstanceAdmin(s.handleTykOrgCreate))
+	tykRoute(mux, "POST", "/admin/organisations/import", s.requireInstanceAdmin(s.handleTykOrgImport))
 	tykRoute(mux, "GET", "/admin/organisations/{id}", s.requireInstanceAdmin(s.handleTykOrgGet))
 	tykRoute(mux, "PUT", "/admin/organisations/{id}", s.requireInstanceAdmin(s.handleTykOrgUpdate))
 	tykRoute(mux, "DELETE", "/admin/organisations/{id}", s.requireInstanceAdmin(s.handleTykOrgDelete))

@@ -118,7 +118,7 @@ func (s *Server) handleTykUserCreate(w http.ResponseWriter, r *http.Request) err
 			return err
 		}
 		tenantID = id
-	} else if req.OrgID != nil && strings.TrimSpace(*req.OrgID) != "" && strings.TrimSpace(*req.OrgID) != tykID(c.TenantID) {
+	} else if req.OrgID != nil && strings.TrimSpace(*req.OrgID) != "" && strings.ToLower(strings.TrimSpace(*req.OrgID)) != tykOrgIDOf(c.TenantID, c.OrgTykID) {
 		return accessDenied("you may only create users in your own organisation")
 	}
 	u, err := s.newTykUser(&req, tenantID)
@@ -251,8 +251,14 @@ func (s *Server) handleTykUserResetPassword(w http.ResponseWriter, r *http.Reque
 	return nil
 }
 
+// tykForbidResetAccessToken is the 403 message when an admin resets another
+// user's access key while Config.TykForbidAdminResetAccessToken is on.
+const tykForbidResetAccessToken = "Not allowed to reset access token of other users"
+
 // handleTykUserResetKey replaces a user's access key: the old one stops
-// working and the new one is shown in this response only.
+// working and the new one is shown in this response only. Only the user
+// themself may, unless Config.TykForbidAdminResetAccessToken is off, when
+// admins may reset the keys of users in their reach too.
 func (s *Server) handleTykUserResetKey(w http.ResponseWriter, r *http.Request) error {
 	c := tykCallerOf(r.Context())
 	u, err := s.tykTarget(r)
@@ -261,6 +267,9 @@ func (s *Server) handleTykUserResetKey(w http.ResponseWriter, r *http.Request) e
 	}
 	if u.ID != c.ID && !c.Admin {
 		return accessDenied("only admins may reset other users' access keys")
+	}
+	if u.ID != c.ID && s.Config.TykForbidAdminResetAccessToken {
+		return tykErr(steward.EFORBIDDEN, tykForbidResetAccessToken)
 	}
 	key, plaintext := newAccessKey()
 	if err := s.TykUsers.RenewAccessKey(r.Context(), u.TenantID, u.ID, key); err != nil {

@@ -44,7 +44,7 @@ func (v tykOrgView) MarshalJSON() ([]byte, error) {
 	}
 	sort.Strings(keys)
 	var b bytes.Buffer
-	id, _ := json.Marshal(tykID(v.ID))
+	id, _ := json.Marshal(tykOrgIDOf(v.ID, v.TykID))
 	name, err := json.Marshal(v.OwnerName)
 	if err != nil {
 		return nil, err
@@ -75,6 +75,12 @@ func decodeTykOrg(r *http.Request) (*steward.Organisation, error) {
 	if err := decodeTyk(r, &fields); err != nil {
 		return nil, err
 	}
+	return tykOrgFromFields(fields)
+}
+
+// tykOrgFromFields checks and keeps an organisation body's fields (see
+// decodeTykOrg); id is left out.
+func tykOrgFromFields(fields map[string]json.RawMessage) (*steward.Organisation, error) {
 	o := &steward.Organisation{Fields: map[string]json.RawMessage{}}
 	for k, v := range fields {
 		switch strings.ToLower(k) {
@@ -97,13 +103,14 @@ func decodeTykOrg(r *http.Request) (*steward.Organisation, error) {
 	return o, nil
 }
 
-// tykOrgID parses the {id} of an organisation path.
-func tykOrgID(r *http.Request) (int64, error) {
-	id, ok := parseTykID(r.PathValue("id"))
-	if !ok {
-		return 0, tykErr(steward.ENOTFOUND, tykOrgNotRetrieve)
+// tykOrgID finds the organisation named by the {id} of the path and
+// returns its Steward id.
+func (s *Server) tykOrgID(r *http.Request) (int64, error) {
+	o, err := s.findTykOrg(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return 0, err
 	}
-	return id, nil
+	return o.ID, nil
 }
 
 func (s *Server) handleTykOrgList(w http.ResponseWriter, r *http.Request) error {
@@ -139,14 +146,8 @@ func (s *Server) handleTykOrgCreate(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (s *Server) handleTykOrgGet(w http.ResponseWriter, r *http.Request) error {
-	id, err := tykOrgID(r)
+	o, err := s.findTykOrg(r.Context(), r.PathValue("id"))
 	if err != nil {
-		return err
-	}
-	o, err := s.Organisations.FindOrganisationByID(r.Context(), id)
-	if steward.ErrorCode(err) == steward.ENOTFOUND {
-		return tykErr(steward.ENOTFOUND, tykOrgNotRetrieve)
-	} else if err != nil {
 		return err
 	}
 	writeTyk(w, http.StatusOK, tykOrgView{o})
@@ -154,7 +155,7 @@ func (s *Server) handleTykOrgGet(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleTykOrgUpdate(w http.ResponseWriter, r *http.Request) error {
-	id, err := tykOrgID(r)
+	id, err := s.tykOrgID(r)
 	if err != nil {
 		return err
 	}
@@ -173,7 +174,7 @@ func (s *Server) handleTykOrgUpdate(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (s *Server) handleTykOrgDelete(w http.ResponseWriter, r *http.Request) error {
-	id, err := tykOrgID(r)
+	id, err := s.tykOrgID(r)
 	if err != nil {
 		return err
 	}

@@ -42,7 +42,7 @@ func newTykUserView(u *steward.TykUser) tykUserView {
 		PasswordMaxDays: u.PasswordMaxDays, CreatedAt: tykTime(u.CreatedAt),
 	}
 	if !u.SuperUser {
-		v.OrgID = tykID(u.TenantID)
+		v.OrgID = tykOrgIDOf(u.TenantID, u.OrgTykID)
 	}
 	if u.PasswordUpdatedAt != nil {
 		v.PasswordUpdated = tykTime(*u.PasswordUpdatedAt)
@@ -226,13 +226,10 @@ func (s *Server) orgTenant(ctx context.Context, orgID *string) (int64, error) {
 	if orgID == nil || strings.TrimSpace(*orgID) == "" {
 		return 0, nil
 	}
-	id, ok := parseTykID(strings.TrimSpace(*orgID))
-	if ok {
-		if _, err := s.Organisations.FindOrganisationByID(ctx, id); err == nil {
-			return id, nil
-		} else if steward.ErrorCode(err) != steward.ENOTFOUND {
-			return 0, err
-		}
+	if o, err := s.findTykOrg(ctx, *orgID); err == nil {
+		return o.ID, nil
+	} else if steward.ErrorCode(err) != steward.ENOTFOUND {
+		return 0, err
 	}
 	return 0, steward.FieldErrorf("org_id", "org_id %q does not name an organisation; omit it to create a super user", *orgID)
 }
@@ -245,9 +242,9 @@ func sameOrg(req *tykUserRequest, u *steward.TykUser) error {
 	}
 	current := ""
 	if !u.SuperUser {
-		current = tykID(u.TenantID)
+		current = tykOrgIDOf(u.TenantID, u.OrgTykID)
 	}
-	if strings.TrimSpace(*req.OrgID) != current {
+	if strings.ToLower(strings.TrimSpace(*req.OrgID)) != current {
 		return steward.FieldErrorf("org_id", "org_id cannot be changed; create the user in the other organisation instead")
 	}
 	return nil

@@ -67,7 +67,12 @@ func TestTykUserCRUD(t *testing.T) {
 		})
 
 		t.Run("access key reset", func(t *testing.T) {
-			r := c.call("PUT", path+"/actions/key/reset", userAuth(key), nil)
+			// The admin may not reset it (forbid_admin_reset_access_token is on
+			// by default); the user, signed in, resets their own.
+			wantBody(t, c.call("PUT", path+"/actions/key/reset", userAuth(key), nil), http.StatusForbidden,
+				`{"Status":"Error","Message":"Not allowed to reset access token of other users","Meta":null}`)
+			_, cookie := c.signIn("renamed@example.com", "test-password")
+			r, _ := c.browse(browserReq{Method: "PUT", Path: path + "/actions/key/reset", Cookie: cookie})
 			want(t, r, http.StatusOK)
 			e := decodeEnvelope(t, r)
 			fresh := decodeUser(t, e.Meta).AccessKey
@@ -203,7 +208,10 @@ func TestTykIsolation(t *testing.T) {
 			r := c.call("POST", "/api/users", userAuth(keyA), `{"email_address":"plain@alpha.example","password":"plain-password","user_permissions":{"apis":"read"}}`)
 			plainID := decodeEnvelope(t, r).Meta
 			id := strings.Trim(string(plainID), `"`)
-			r = c.call("PUT", "/api/users/"+id+"/actions/key/reset", userAuth(keyA), nil)
+			// Admins may not reset other users' keys (the default), so the
+			// user signs in and resets their own.
+			_, cookie := c.signIn("plain@alpha.example", "plain-password")
+			r, _ = c.browse(browserReq{Method: "PUT", Path: "/api/users/" + id + "/actions/key/reset", Cookie: cookie})
 			plainKey := decodeUser(t, decodeEnvelope(t, r).Meta).AccessKey
 
 			for _, tc := range []struct{ method, path, body string }{
@@ -282,10 +290,10 @@ func TestTykIsolation(t *testing.T) {
 
 		t.Run("an inactive user's key stops working", func(t *testing.T) {
 			want(t, c.call("PUT", "/admin/users/"+adminB, adminAuth(), `{"active":false}`), http.StatusBadRequest) // last admin of beta
-			r := c.call("POST", "/api/users", userAuth(keyB), `{"email_address":"two@beta.example","user_permissions":{"IsAdmin":"admin"}}`)
-			second := strings.Trim(string(decodeEnvelope(t, r).Meta), `"`)
-			r = c.call("PUT", "/api/users/"+second+"/actions/key/reset", userAuth(keyB), nil)
-			secondKey := decodeUser(t, decodeEnvelope(t, r).Meta).AccessKey
+			orgB := decodeUser(t, c.call("GET", "/admin/users/"+adminB, adminAuth(), nil).Body).OrgID
+			r := c.call("POST", "/admin/users", adminAuth(), `{"org_id":"`+orgB+`","email_address":"two@beta.example","user_permissions":{"IsAdmin":"admin"}}`)
+			e := decodeEnvelope(t, r)
+			second, secondKey := decodeUser(t, e.Meta).ID, e.Message
 			want(t, c.call("PUT", "/admin/users/"+second, adminAuth(), `{"active":false}`), http.StatusOK)
 			wantBody(t, c.call("GET", "/api/users", userAuth(secondKey), nil), http.StatusUnauthorized, notAuthorised)
 		})

@@ -44,10 +44,10 @@ func (db *DB) FindJobs(ctx context.Context, f steward.JobFilter) ([]*steward.Job
 	if err != nil {
 		return nil, 0, fmt.Errorf("count jobs: %w", err)
 	}
-	where, args := jobWhere(f.TenantID, f.State, f.ActionID)
+	where, order, args := jobListQuery(f.TenantID, f.State, f.ActionID)
 	rows, err := db.query(ctx, `SELECT `+JobColumns+`, COALESCE(actions.name, '') FROM jobs
 		LEFT JOIN actions ON actions.id = jobs.action_id AND actions.tenant_id = jobs.tenant_id
-		WHERE `+where+` ORDER BY `+jobOrder(f.State, f.ActionID)+` LIMIT ? OFFSET ?`, append(args, f.PerPage, f.Offset())...)
+		WHERE `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(args, f.PerPage, f.Offset())...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("find jobs: %w", err)
 	}

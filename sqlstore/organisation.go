@@ -33,7 +33,7 @@ func scanOrganisation(s scanner) (*steward.Organisation, error) {
 	var o steward.Organisation
 	var fields string
 	var created, updated int64
-	if err := s.Scan(&o.ID, &o.OwnerName, &fields, &created, &updated); err != nil {
+	if err := s.Scan(&o.ID, &o.TykID, &o.OwnerName, &fields, &created, &updated); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(fields), &o.Fields); err != nil {
@@ -43,7 +43,7 @@ func scanOrganisation(s scanner) (*steward.Organisation, error) {
 	return &o, nil
 }
 
-const organisationColumns = `id, name, tyk_fields, created_at, updated_at`
+const organisationColumns = `id, COALESCE(tyk_id, ''), name, tyk_fields, created_at, updated_at`
 
 // CreateOrganisation implements steward.OrganisationService.
 func (db *DB) CreateOrganisation(ctx context.Context, o *steward.Organisation) error {

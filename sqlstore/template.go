@@ -262,15 +262,15 @@ func (db *DB) DeleteTemplate(ctx context.Context, tenantID, id int64) error {
 // ImportTemplates implements steward.TemplateService. The tenant row is
 // locked on PostgreSQL so that concurrent imports into one tenant queue
 // rather than race on names.
-func (db *DB) ImportTemplates(ctx context.Context, tenantID, userID int64, templates []*steward.Template) (*steward.TemplateImport, error) {
+func (db *DB) ImportTemplates(ctx context.Context, tenantID, userID int64, entries []steward.TemplateImportEntry) (*steward.TemplateImport, error) {
 	var report *steward.TemplateImport
 	err := db.InTx(ctx, func(tx *sql.Tx) error {
 		report = &steward.TemplateImport{Created: []*steward.Template{}, Updated: []*steward.Template{}, Unchanged: []*steward.Template{}}
 		if err := db.lockTenant(ctx, tx, tenantID); err != nil {
 			return err
 		}
-		for i, in := range templates {
-			t := *in
+		for i, in := range entries {
+			t := *in.Template
 			t.TenantID = tenantID
 			if _, err := checkTemplate(&t); err != nil {
 				return fmt.Errorf("template %d: %w", i, err)
@@ -291,6 +291,15 @@ func (db *DB) ImportTemplates(ctx context.Context, tenantID, userID int64, templ
 			cur, err := db.findTemplate(ctx, tx, tenantID, id)
 			if err != nil {
 				return err
+			}
+			if in.KeepDescription {
+				t.Description = cur.Description
+			}
+			if in.KeepVendor {
+				t.Vendor = cur.Vendor
+			}
+			if in.KeepProduct {
+				t.Product = cur.Product
 			}
 			if cur.SameContent(&t) {
 				report.Unchanged = append(report.Unchanged, cur)

@@ -17,6 +17,7 @@ type newTenant struct {
 	name     string
 	fields   string // Tyk organisation fields as JSON; "" is {}
 	instance bool
+	tykID    string // the id of an imported Tyk organisation; "" is none (NULL)
 }
 
 // insertTenant inserts a tenant with its default story inside tx and
@@ -28,11 +29,16 @@ func (db *DB) insertTenant(ctx context.Context, tx *sql.Tx, t newTenant, now int
 	if t.fields == "" {
 		t.fields = "{}"
 	}
-	query := `INSERT INTO tenants (name, tyk_fields, instance, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`
+	query, args := `INSERT INTO tenants (name, tyk_fields, instance, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
+		[]any{t.name, t.fields, t.instance, now, now}
+	if t.tykID != "" {
+		query, args = `INSERT INTO tenants (name, tyk_fields, instance, created_at, updated_at, tyk_id) VALUES (?, ?, ?, ?, ?, ?)`,
+			append(args, t.tykID)
+	}
 	if t.instance {
 		query += ` ON CONFLICT (instance) WHERE instance DO NOTHING`
 	}
-	err = tx.QueryRowContext(ctx, db.Q(query+` RETURNING id`), t.name, t.fields, t.instance, now, now).Scan(&id)
+	err = tx.QueryRowContext(ctx, db.Q(query+` RETURNING id`), args...).Scan(&id)
 	if t.instance && errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	} else if err != nil {

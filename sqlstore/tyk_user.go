@@ -14,7 +14,7 @@ var _ steward.TykUserService = (*DB)(nil)
 
 // tykUserColumns follow userColumns in every Tyk user query, which joins
 // tenants to learn whether the user is a super user.
-const tykUserColumns = `, users.tyk_permissions, users.group_id, users.password_max_days, users.password_updated_at, tenants.instance`
+const tykUserColumns = `, users.tyk_permissions, users.group_id, users.password_max_days, users.password_updated_at, tenants.instance, COALESCE(tenants.tyk_id, '')`
 
 const tykUserFrom = ` FROM users JOIN tenants ON tenants.id = users.tenant_id`
 
@@ -22,7 +22,7 @@ func scanTykUser(s scanner) (*steward.TykUser, error) {
 	var perms string
 	var pwUpdated sql.NullInt64
 	t := &steward.TykUser{}
-	u, err := scanUser(s, &perms, &t.GroupID, &t.PasswordMaxDays, &pwUpdated, &t.SuperUser)
+	u, err := scanUser(s, &perms, &t.GroupID, &t.PasswordMaxDays, &pwUpdated, &t.SuperUser, &t.OrgTykID)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +72,7 @@ func (db *DB) CreateTykUser(ctx context.Context, u *steward.TykUser, key *stewar
 			return fmt.Errorf("create user: %w", err)
 		}
 		var instance bool
-		if err := tx.QueryRowContext(ctx, db.Q(`SELECT instance FROM tenants WHERE id = ?`), u.TenantID).Scan(&instance); err != nil {
+		if err := tx.QueryRowContext(ctx, db.Q(`SELECT instance, COALESCE(tyk_id, '') FROM tenants WHERE id = ?`), u.TenantID).Scan(&instance, &u.OrgTykID); err != nil {
 			return fmt.Errorf("create user: tenant %d: %w", u.TenantID, err)
 		}
 		u.SuperUser = instance

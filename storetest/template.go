@@ -180,7 +180,7 @@ func testTemplates(t *testing.T, open Opener) {
 				t.Fatalf("export alpha: %v %v", exported, err)
 			}
 			gamma, adminC := newTenant(t, db, "gamma")
-			report, err := db.ImportTemplates(ctx, gamma.ID, adminC.ID, exported)
+			report, err := db.ImportTemplates(ctx, gamma.ID, adminC.ID, steward.ReplaceEntries(exported))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -199,7 +199,7 @@ func testTemplates(t *testing.T, open Opener) {
 			reordered := *exported[1]
 			reordered.AgentOptions = json.RawMessage(` { "url" : "https://shop.example/sale_now" } `)
 			again[1] = &reordered
-			report, err = db.ImportTemplates(ctx, gamma.ID, adminC.ID, again)
+			report, err = db.ImportTemplates(ctx, gamma.ID, adminC.ID, steward.ReplaceEntries(again))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -209,7 +209,7 @@ func testTemplates(t *testing.T, open Opener) {
 
 			changed := *exported[0]
 			changed.Description = "Finds a user, faster"
-			report, err = db.ImportTemplates(ctx, gamma.ID, adminC.ID, []*steward.Template{&changed})
+			report, err = db.ImportTemplates(ctx, gamma.ID, adminC.ID, steward.ReplaceEntries([]*steward.Template{&changed}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -229,7 +229,7 @@ func testTemplates(t *testing.T, open Opener) {
 			fresh := newTemplate(0, 0, "Brand new", `{"url":"https://new.example"}`)
 			update := newTemplate(0, 0, "Lookup user", `{"url":"https://changed.example"}`)
 			broken := newTemplate(0, 0, "  ", `{}`)
-			if _, err := db.ImportTemplates(ctx, b.ID, adminB.ID, []*steward.Template{fresh, update, broken}); steward.ErrorCode(err) != steward.EINVALID {
+			if _, err := db.ImportTemplates(ctx, b.ID, adminB.ID, steward.ReplaceEntries([]*steward.Template{fresh, update, broken})); steward.ErrorCode(err) != steward.EINVALID {
 				t.Fatalf("import with a nameless template: got %v, want EINVALID", err)
 			}
 			after, err := db.AllTemplates(ctx, b.ID)

@@ -77,6 +77,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 	if err := applyAuthEnv(&hcfg); err != nil {
 		return err
 	}
+	if err := applyCompatEnv(&hcfg); err != nil {
+		return err
+	}
 	if err := applyAccessEnv(&hcfg); err != nil {
 		return err
 	}
