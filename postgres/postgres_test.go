@@ -198,3 +198,94 @@ func TestReadsAndWritesSurviveTerminatedPool(t *testing.T) {
 		t.Errorf("job stats %+v (%v), want 5 queued", st, err)
 	}
 }
+
+// TestStoreReadsSurviveTerminatedPool terminates every pooled session of
+// the store before each of the store's plain reads and single-statement
+// writes outside a transaction: each one succeeds on a fresh connection.
+func TestStoreReadsSurviveTerminatedPool(t *testing.T) {
+	t.Parallel()
+	db, name := openNamed(t)
+	ctx := context.Background()
+	a := admin(t)
+	tn := &steward.Tenant{Name: "faults"}
+	if err := db.CreateTenant(ctx, tn); err != nil {
+		t.Fatal(err)
+	}
+	u := &steward.User{TenantID: tn.ID, Email: "ann@example.com", FirstName: "Ann", IsActive: true}
+	if err := db.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	org := &steward.Organisation{OwnerName: "Acme"}
+	if err := db.CreateOrganisation(ctx, org); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.EnqueueMail(ctx, &steward.MailMessage{TenantID: tn.ID, To: "ann@example.com", Subject: "s", Body: "b"}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		call func() error
+	}{
+		{"find users by email", func() error {
+			us, err := db.FindUsersByEmail(ctx, "ann@example.com")
+			if err == nil && len(us) != 1 {
+				err = fmt.Errorf("%d users", len(us))
+			}
+			return err
+		}},
+		{"list users", func() error {
+			_, n, err := db.FindTykUsers(ctx, steward.UserScope{TenantID: tn.ID}, steward.PageRequest{Page: 1, PerPage: 10})
+			if err == nil && n != 1 {
+				err = fmt.Errorf("%d users", n)
+			}
+			return err
+		}},
+		{"find user", func() error {
+			_, err := db.FindTykUser(ctx, steward.UserScope{TenantID: tn.ID}, u.ID)
+			return err
+		}},
+		{"find organisation", func() error { _, err := db.FindOrganisationByID(ctx, org.ID); return err }},
+		{"list organisations", func() error { _, _, err := db.FindOrganisations(ctx, steward.PageRequest{Page: 1, PerPage: 10}); return err }},
+		{"find tenant", func() error { _, err := db.FindTenantByID(ctx, tn.ID); return err }},
+		{"count tenants", func() error { _, err := db.CountTenants(ctx); return err }},
+		{"outbox backlog", func() error {
+			n, _, err := db.OutboxBacklog(ctx)
+			if err == nil && n != 1 {
+				err = fmt.Errorf("%d pending", n)
+			}
+			return err
+		}},
+		{"outbox pending", func() error {
+			ms, err := db.FindDueMail(ctx, time.Now().Add(time.Hour), 10)
+			if err == nil && len(ms) != 1 {
+				err = fmt.Errorf("%d due", len(ms))
+			}
+			return err
+		}},
+		{"egress rules", func() error { _, _, err := db.FindEgressRules(ctx, tn.ID, steward.PageRequest{Page: 1, PerPage: 10}); return err }},
+		{"ip access rules", func() error {
+			_, _, err := db.FindIPAccessRules(ctx, steward.IPAccessRuleFilter{TenantID: tn.ID, PageRequest: steward.PageRequest{Page: 1, PerPage: 10}})
+			return err
+		}},
+		{"audit records", func() error {
+			_, _, err := db.FindAuditLogs(ctx, steward.AuditLogFilter{TenantID: tn.ID, PageRequest: steward.PageRequest{Page: 1, PerPage: 10}})
+			return err
+		}},
+		{"prune audit records", func() error { _, err := db.PruneAuditLogs(ctx, time.Unix(0, 0), 10); return err }},
+	}
+	for _, tt := range tests {
+		// Fill both pools with idle connections, then end them all.
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() { db.Read.QueryRow(`SELECT pg_sleep(0.01)`).Scan(new(string)) })
+			wg.Go(func() { db.Write.QueryRow(`SELECT pg_sleep(0.01)`).Scan(new(string)) })
+		}
+		wg.Wait()
+		if n := terminate(t, a, name); n == 0 {
+			t.Fatal("no session to terminate")
+		}
+		if err := tt.call(); err != nil {
+			t.Errorf("%s after termination: %v", tt.name, err)
+		}
+	}
+}

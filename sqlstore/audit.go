@@ -51,28 +51,45 @@ func auditDue(ctx context.Context) bool {
 }
 
 // execAudited runs one write statement in a transaction that also writes
-// the pending audit record when the statement changed a row.
+// the pending audit record when the statement changed a row. Like InTx,
+// it runs once more on a live connection when its connection died before
+// the transaction committed.
 func (db *DB) execAudited(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	tx, err := db.Write.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("begin: %w", db.Dialect.TranslateError(err))
+	res, again, err := db.execAuditedOn(ctx, db.Write, query, args)
+	for retry := 0; err != nil && again && retry < connRetries && ctx.Err() == nil; retry++ {
+		conn, cerr := liveConn(ctx, db.Write)
+		if cerr != nil {
+			return nil, err
+		}
+		res, again, err = db.execAuditedOn(ctx, conn, query, args)
+		conn.Close()
 	}
-	res, err := tx.ExecContext(ctx, db.Q(query), args...)
+	return res, err
+}
+
+// execAuditedOn is one attempt of execAudited on b; again reports, with a
+// failure, that the transaction certainly did not commit.
+func (db *DB) execAuditedOn(ctx context.Context, b txBeginner, query string, args []any) (res sql.Result, again bool, err error) {
+	tx, err := b.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, db.Dialect.ConnectionLost(err), fmt.Errorf("begin: %w", db.Dialect.TranslateError(err))
+	}
+	res, err = tx.ExecContext(ctx, db.Q(query), args...)
 	if err != nil {
 		_ = tx.Rollback()
-		return nil, db.Dialect.TranslateError(err)
+		return nil, db.Dialect.ConnectionLost(err), db.Dialect.TranslateError(err)
 	}
 	if n, err := res.RowsAffected(); err == nil && n == 0 {
 		// Nothing changed, so nothing to record.
 		if err := tx.Commit(); err != nil {
-			return nil, fmt.Errorf("commit: %w", db.Dialect.TranslateError(err))
+			return nil, db.Dialect.NotCommitted(err), fmt.Errorf("commit: %w", db.Dialect.TranslateError(err))
 		}
-		return res, nil
+		return res, false, nil
 	}
 	if err := db.commit(ctx, tx); err != nil {
-		return nil, fmt.Errorf("commit: %w", db.Dialect.TranslateError(err))
+		return nil, db.Dialect.NotCommitted(err), fmt.Errorf("commit: %w", db.Dialect.TranslateError(err))
 	}
-	return res, nil
+	return res, false, nil
 }
 
 // auditText makes s storable in both databases: valid UTF-8 without NUL,
@@ -135,7 +152,7 @@ func (db *DB) CreateAuditLog(ctx context.Context, a *steward.AuditLog) error {
 // id SQLite may have given again.
 func (db *DB) FindAuditLogs(ctx context.Context, f steward.AuditLogFilter) ([]*steward.AuditLog, int, error) {
 	var since int64
-	err := db.Read.QueryRowContext(ctx, db.Q(`SELECT created_at FROM tenants WHERE id = ?`), f.TenantID).Scan(&since)
+	err := db.queryRow(ctx, `SELECT created_at FROM tenants WHERE id = ?`, f.TenantID).Scan(&since)
 	if errors.Is(err, sql.ErrNoRows) {
 		return []*steward.AuditLog{}, 0, nil
 	} else if err != nil {
@@ -165,13 +182,13 @@ func (db *DB) FindAuditLogs(ctx context.Context, f steward.AuditLogFilter) ([]*s
 	// Counting stops at AuditCountLimit matches, so a page costs the same
 	// at millions of records; older records are reached with before.
 	var total int
-	if err := db.Read.QueryRowContext(ctx, db.Q(`SELECT COUNT(*) FROM (SELECT 1 FROM audit_logs WHERE `+cond+` LIMIT ?) c`),
+	if err := db.queryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM audit_logs WHERE `+cond+` LIMIT ?) c`,
 		append(args, steward.AuditCountLimit)...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count audit records: %w", err)
 	}
-	rows, err := db.Read.QueryContext(ctx, db.Q(`SELECT id, tenant_id, user_id, user_email, user_name, operation_name,
+	rows, err := db.query(ctx, `SELECT id, tenant_id, user_id, user_email, user_name, operation_name,
 		inputs, outputs, request_ip, request_user_agent, story_id, created_at, updated_at
-		FROM audit_logs WHERE `+cond+` ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`),
+		FROM audit_logs WHERE `+cond+` ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`,
 		append(args, f.PerPage, f.Offset())...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("find audit records: %w", err)
@@ -215,10 +232,10 @@ func (db *DB) PruneAuditLogs(ctx context.Context, before time.Time, batch int) (
 	}
 	total := 0
 	for {
-		res, err := db.Write.ExecContext(ctx, db.Q(`DELETE FROM audit_logs WHERE id IN
-			(SELECT id FROM audit_logs WHERE created_at < ? ORDER BY created_at LIMIT ?)`), Micros(before), batch)
+		res, err := db.Exec(ctx, `DELETE FROM audit_logs WHERE id IN
+			(SELECT id FROM audit_logs WHERE created_at < ? ORDER BY created_at LIMIT ?)`, Micros(before), batch)
 		if err != nil {
-			return total, fmt.Errorf("prune audit records: %w", db.Dialect.TranslateError(err))
+			return total, fmt.Errorf("prune audit records: %w", err)
 		}
 		n, _ := res.RowsAffected()
 		total += int(n)

@@ -63,7 +63,7 @@ func (db *DB) CreateEgressRule(ctx context.Context, r *steward.EgressRule) error
 
 // FindEgressRuleByID implements steward.EgressRuleService.
 func (db *DB) FindEgressRuleByID(ctx context.Context, tenantID, id int64) (*steward.EgressRule, error) {
-	return db.findEgressRule(ctx, db.Read, tenantID, id)
+	return readVia(ctx, db, func(q Queryer) (*steward.EgressRule, error) { return db.findEgressRule(ctx, q, tenantID, id) })
 }
 
 func (db *DB) findEgressRule(ctx context.Context, q Queryer, tenantID, id int64) (*steward.EgressRule, error) {
@@ -79,7 +79,7 @@ func (db *DB) findEgressRule(ctx context.Context, q Queryer, tenantID, id int64)
 // FindEgressRules implements steward.EgressRuleService.
 func (db *DB) FindEgressRules(ctx context.Context, tenantID int64, page steward.PageRequest) ([]*steward.EgressRule, int, error) {
 	var total int
-	if err := db.Read.QueryRowContext(ctx, db.Q(`SELECT COUNT(*) FROM egress_rules WHERE tenant_id = ?`), tenantID).Scan(&total); err != nil {
+	if err := db.queryRow(ctx, `SELECT COUNT(*) FROM egress_rules WHERE tenant_id = ?`, tenantID).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count egress rules: %w", err)
 	}
 	rules, err := db.queryEgressRules(ctx, `WHERE tenant_id = ? ORDER BY id LIMIT ? OFFSET ?`, tenantID, page.PerPage, page.Offset())
@@ -92,7 +92,7 @@ func (db *DB) AllEgressRules(ctx context.Context, tenantID int64) ([]*steward.Eg
 }
 
 func (db *DB) queryEgressRules(ctx context.Context, rest string, args ...any) ([]*steward.EgressRule, error) {
-	rows, err := db.Read.QueryContext(ctx, db.Q(`SELECT `+egressRuleColumns+` FROM egress_rules `+rest), args...)
+	rows, err := db.query(ctx, `SELECT `+egressRuleColumns+` FROM egress_rules `+rest, args...)
 	if err != nil {
 		return nil, fmt.Errorf("find egress rules: %w", err)
 	}

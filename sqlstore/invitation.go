@@ -58,7 +58,7 @@ func (db *DB) SetInvitation(ctx context.Context, tenantID, userID int64, inv *st
 
 // FindUserByInvitationHash implements steward.InvitationService.
 func (db *DB) FindUserByInvitationHash(ctx context.Context, hash []byte) (*steward.User, error) {
-	u, err := scanUser(db.Read.QueryRowContext(ctx, db.Q(`SELECT `+userColumns+` FROM users WHERE invitation_token_hash = ?`), hash))
+	u, err := scanUser(db.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE invitation_token_hash = ?`, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("invitation")
 	} else if err != nil {

@@ -47,7 +47,7 @@ func (db *DB) tenantIPAccessRules(ctx context.Context, q Queryer, tenantID int64
 // list here rather than in SQL, where address ranges compare differently
 // in each dialect.
 func (db *DB) FindIPAccessRules(ctx context.Context, f steward.IPAccessRuleFilter) ([]*steward.IPAccessRule, int, error) {
-	all, err := db.tenantIPAccessRules(ctx, db.Read, f.TenantID)
+	all, err := readVia(ctx, db, func(q Queryer) ([]*steward.IPAccessRule, error) { return db.tenantIPAccessRules(ctx, q, f.TenantID) })
 	if err != nil {
 		return nil, 0, fmt.Errorf("find ip access rules: %w", err)
 	}
@@ -67,7 +67,7 @@ func (db *DB) FindIPAccessRules(ctx context.Context, f steward.IPAccessRuleFilte
 
 // FindIPAccessRuleByID implements steward.IPAccessRuleService.
 func (db *DB) FindIPAccessRuleByID(ctx context.Context, tenantID, id int64) (*steward.IPAccessRule, error) {
-	return db.findIPAccessRule(ctx, db.Read, tenantID, id)
+	return readVia(ctx, db, func(q Queryer) (*steward.IPAccessRule, error) { return db.findIPAccessRule(ctx, q, tenantID, id) })
 }
 
 func (db *DB) findIPAccessRule(ctx context.Context, q Queryer, tenantID, id int64) (*steward.IPAccessRule, error) {

@@ -39,6 +39,8 @@ func (db *DB) Migrate(ctx context.Context, log *slog.Logger) error {
 		return fmt.Errorf("lock migrations: %w", err)
 	}
 	defer release()
+	// Migrations use the write pool directly: they run once at start-up, and
+	// a failed one stops the server rather than being retried.
 	if _, err := db.Write.ExecContext(ctx,
 		`CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)

@@ -70,8 +70,8 @@ func (db *DB) CreateOrganisation(ctx context.Context, o *steward.Organisation) e
 
 // FindOrganisationByID implements steward.OrganisationService.
 func (db *DB) FindOrganisationByID(ctx context.Context, id int64) (*steward.Organisation, error) {
-	o, err := scanOrganisation(db.Read.QueryRowContext(ctx,
-		db.Q(`SELECT `+organisationColumns+` FROM tenants WHERE id = ? AND instance = FALSE`), id))
+	o, err := scanOrganisation(db.queryRow(ctx,
+		`SELECT `+organisationColumns+` FROM tenants WHERE id = ? AND instance = FALSE`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("organisation")
 	} else if err != nil {
@@ -83,7 +83,7 @@ func (db *DB) FindOrganisationByID(ctx context.Context, id int64) (*steward.Orga
 // FindOrganisations implements steward.OrganisationService.
 func (db *DB) FindOrganisations(ctx context.Context, page steward.PageRequest) ([]*steward.Organisation, int, error) {
 	var total int
-	if err := db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM tenants WHERE instance = FALSE`).Scan(&total); err != nil {
+	if err := db.queryRow(ctx, `SELECT COUNT(*) FROM tenants WHERE instance = FALSE`).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count organisations: %w", err)
 	}
 	query, args := `SELECT `+organisationColumns+` FROM tenants WHERE instance = FALSE ORDER BY id`, []any{}
@@ -91,7 +91,7 @@ func (db *DB) FindOrganisations(ctx context.Context, page steward.PageRequest) (
 		query += ` LIMIT ? OFFSET ?`
 		args = append(args, page.PerPage, page.Offset())
 	}
-	rows, err := db.Read.QueryContext(ctx, db.Q(query), args...)
+	rows, err := db.query(ctx, query, args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("find organisations: %w", err)
 	}
@@ -138,7 +138,7 @@ func (db *DB) ReplaceOrganisation(ctx context.Context, o *steward.Organisation) 
 // action gone and is dropped.
 func (db *DB) DeleteOrganisation(ctx context.Context, id int64) error {
 	var exists int
-	err := db.Read.QueryRowContext(ctx, db.Q(`SELECT COUNT(*) FROM tenants WHERE id = ? AND instance = FALSE`), id).Scan(&exists)
+	err := db.queryRow(ctx, `SELECT COUNT(*) FROM tenants WHERE id = ? AND instance = FALSE`, id).Scan(&exists)
 	if err != nil {
 		return fmt.Errorf("delete organisation %d: %w", id, err)
 	}
@@ -167,7 +167,7 @@ func (db *DB) DeleteOrganisation(ctx context.Context, id int64) error {
 // InstanceTenantID implements steward.TykUserService.
 func (db *DB) InstanceTenantID(ctx context.Context) (int64, error) {
 	var id int64
-	err := db.Read.QueryRowContext(ctx, `SELECT id FROM tenants WHERE instance = TRUE`).Scan(&id)
+	err := db.queryRow(ctx, `SELECT id FROM tenants WHERE instance = TRUE`).Scan(&id)
 	if err == nil {
 		return id, nil
 	} else if !errors.Is(err, sql.ErrNoRows) {

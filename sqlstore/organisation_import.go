@@ -41,8 +41,8 @@ func (db *DB) ImportOrganisation(ctx context.Context, o *steward.Organisation) e
 
 // FindOrganisationByTykID implements steward.OrganisationService.
 func (db *DB) FindOrganisationByTykID(ctx context.Context, tykID string) (*steward.Organisation, error) {
-	o, err := scanOrganisation(db.Read.QueryRowContext(ctx,
-		db.Q(`SELECT `+organisationColumns+` FROM tenants WHERE tyk_id = ? AND instance = FALSE`), tykID))
+	o, err := scanOrganisation(db.queryRow(ctx,
+		`SELECT `+organisationColumns+` FROM tenants WHERE tyk_id = ? AND instance = FALSE`, tykID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("organisation")
 	} else if err != nil {

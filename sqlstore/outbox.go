@@ -40,7 +40,7 @@ func (db *DB) enqueueMail(ctx context.Context, tx *sql.Tx, m *steward.MailMessag
 func (db *DB) OutboxBacklog(ctx context.Context) (int64, time.Time, error) {
 	var n int64
 	var oldest sql.NullInt64
-	err := db.Read.QueryRowContext(ctx, `SELECT COUNT(*), MIN(created_at) FROM mail_outbox WHERE sent_at IS NULL`).Scan(&n, &oldest)
+	err := db.queryRow(ctx, `SELECT COUNT(*), MIN(created_at) FROM mail_outbox WHERE sent_at IS NULL`).Scan(&n, &oldest)
 	if err != nil {
 		return 0, time.Time{}, fmt.Errorf("outbox backlog: %w", err)
 	}
@@ -52,8 +52,8 @@ func (db *DB) OutboxBacklog(ctx context.Context) (int64, time.Time, error) {
 
 // FindDueMail implements steward.OutboxService.
 func (db *DB) FindDueMail(ctx context.Context, now time.Time, limit int) ([]*steward.MailMessage, error) {
-	rows, err := db.Read.QueryContext(ctx, db.Q(`SELECT id, COALESCE(tenant_id, 0), recipient, subject, body, attempts, last_error,
-		next_attempt_at, created_at FROM mail_outbox WHERE sent_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`),
+	rows, err := db.query(ctx, `SELECT id, COALESCE(tenant_id, 0), recipient, subject, body, attempts, last_error,
+		next_attempt_at, created_at FROM mail_outbox WHERE sent_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`,
 		Micros(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("find due mail: %w", err)

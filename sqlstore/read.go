@@ -125,3 +125,14 @@ func (db *DB) retryRead(ctx context.Context, err error) bool {
 	c.Close()
 	return true
 }
+
+// readVia runs fn, a read written for any Queryer (so that transactions
+// share it), on the read pool, and runs it again as query does when its
+// connection died.
+func readVia[T any](ctx context.Context, db *DB, fn func(q Queryer) (T, error)) (T, error) {
+	v, err := fn(db.Read)
+	for retry := 0; err != nil && retry < connRetries && db.retryRead(ctx, err); retry++ {
+		v, err = fn(db.Read)
+	}
+	return v, err
+}

@@ -123,7 +123,7 @@ func (db *DB) insertTemplate(ctx context.Context, tx *sql.Tx, t *steward.Templat
 
 // FindTemplateByID implements steward.TemplateService.
 func (db *DB) FindTemplateByID(ctx context.Context, tenantID, id int64) (*steward.Template, error) {
-	return db.findTemplate(ctx, db.Read, tenantID, id)
+	return readVia(ctx, db, func(q Queryer) (*steward.Template, error) { return db.findTemplate(ctx, q, tenantID, id) })
 }
 
 func (db *DB) findTemplate(ctx context.Context, q Queryer, tenantID, id int64) (*steward.Template, error) {

@@ -100,7 +100,7 @@ func (db *DB) BootstrapTenant(ctx context.Context, t *steward.Tenant, admin *ste
 func (db *DB) FindTenantByID(ctx context.Context, id int64) (*steward.Tenant, error) {
 	var t steward.Tenant
 	var created, updated int64
-	err := db.Read.QueryRowContext(ctx, db.Q(`SELECT id, name, created_at, updated_at FROM tenants WHERE id = ?`), id).
+	err := db.queryRow(ctx, `SELECT id, name, created_at, updated_at FROM tenants WHERE id = ?`, id).
 		Scan(&t.ID, &t.Name, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("tenant")
@@ -114,7 +114,7 @@ func (db *DB) FindTenantByID(ctx context.Context, id int64) (*steward.Tenant, er
 // CountTenants implements steward.TenantService.
 func (db *DB) CountTenants(ctx context.Context) (int, error) {
 	var n int
-	if err := db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM tenants`).Scan(&n); err != nil {
+	if err := db.queryRow(ctx, `SELECT COUNT(*) FROM tenants`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count tenants: %w", err)
 	}
 	return n, nil

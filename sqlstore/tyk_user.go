@@ -99,7 +99,7 @@ func (db *DB) storeAccessKey(ctx context.Context, tx *sql.Tx, key *steward.APIKe
 
 // FindTykUser implements steward.TykUserService.
 func (db *DB) FindTykUser(ctx context.Context, scope steward.UserScope, id int64) (*steward.TykUser, error) {
-	return db.findTykUser(ctx, db.Read, scope, id)
+	return readVia(ctx, db, func(q Queryer) (*steward.TykUser, error) { return db.findTykUser(ctx, q, scope, id) })
 }
 
 func (db *DB) findTykUser(ctx context.Context, q Queryer, scope steward.UserScope, id int64) (*steward.TykUser, error) {
@@ -118,7 +118,7 @@ func (db *DB) findTykUser(ctx context.Context, q Queryer, scope steward.UserScop
 func (db *DB) FindTykUsers(ctx context.Context, scope steward.UserScope, page steward.PageRequest) ([]*steward.TykUser, int, error) {
 	cond, args := scopeCondition(scope)
 	var total int
-	if err := db.Read.QueryRowContext(ctx, db.Q(`SELECT COUNT(*) FROM users WHERE `+cond), args...).Scan(&total); err != nil {
+	if err := db.queryRow(ctx, `SELECT COUNT(*) FROM users WHERE `+cond, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count users: %w", err)
 	}
 	query := `SELECT ` + userColumns + tykUserColumns + tykUserFrom + ` WHERE ` + cond + ` ORDER BY users.id`
@@ -126,7 +126,7 @@ func (db *DB) FindTykUsers(ctx context.Context, scope steward.UserScope, page st
 		query += ` LIMIT ? OFFSET ?`
 		args = append(args, page.PerPage, page.Offset())
 	}
-	rows, err := db.Read.QueryContext(ctx, db.Q(query), args...)
+	rows, err := db.query(ctx, query, args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("find users: %w", err)
 	}

@@ -169,7 +169,7 @@ func (db *DB) FindUsers(ctx context.Context, f steward.UserFilter) ([]*steward.U
 
 // FindUsersByEmail implements steward.UserService.
 func (db *DB) FindUsersByEmail(ctx context.Context, email string) ([]*steward.User, error) {
-	rows, err := db.Read.QueryContext(ctx, db.Q(`SELECT `+userColumns+` FROM users WHERE email = ? ORDER BY id`),
+	rows, err := db.query(ctx, `SELECT `+userColumns+` FROM users WHERE email = ? ORDER BY id`,
 		strings.ToLower(strings.TrimSpace(email)))
 	if err != nil {
 		return nil, fmt.Errorf("find users by email: %w", err)
