@@ -17,6 +17,7 @@ import (
 
 	"github.com/steward-dev/steward"
 	"github.com/steward-dev/steward/egress"
+	"github.com/steward-dev/steward/queue"
 )
 
 // MaxResponseBytes bounds how much of an HTTP response an HTTP Request
@@ -133,6 +134,7 @@ func (r *Runner) Run(ctx context.Context, job *steward.Job) error {
 	} else if err != nil {
 		return err
 	}
+	queue.ReportActionType(ctx, a.Type) // labels the job's outcome metric
 	if a.Disabled {
 		return nil
 	}

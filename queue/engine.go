@@ -68,9 +68,10 @@ type running struct {
 }
 
 type result struct {
-	job *steward.Job
-	err error
-	dur time.Duration
+	job        *steward.Job
+	err        error
+	dur        time.Duration
+	actionType string // as the handler reported it (report.go)
 }
 
 // New returns an engine that runs jobs from q with h.
@@ -233,13 +234,14 @@ func (e *Engine) work(jobCtx context.Context) {
 			cancel()
 			continue
 		}
+		ctx, rep := withReport(ctx)
 		start := time.Now()
 		err := e.call(ctx, j)
 		cancel()
 		if err != nil && jobCtx.Err() != nil {
 			continue // interrupted by shutdown: its lease is released
 		}
-		e.results <- result{job: j, err: err, dur: time.Since(start)}
+		e.results <- result{job: j, err: err, dur: time.Since(start), actionType: rep.actionType}
 	}
 }
 
@@ -447,8 +449,9 @@ func (e *Engine) record(batch []result, failed []steward.JobFailure) {
 				outcome = "dead"
 			}
 		}
-		m.Add("steward_job_outcomes_total", "Jobs finished, by kind (receive: an event reached the action; run: a manual run) and outcome.",
-			1, "kind", r.job.Kind, "outcome", outcome)
+		m.Add("steward_job_outcomes_total", "Jobs finished, by kind (AgentReceiveJob: an event reached the action; AgentCheckJob: a manual run), "+
+			"action type (unknown: the action was gone or failed to load) and outcome.",
+			1, "kind", r.job.Kind, "action_type", r.actionType, "outcome", outcome)
 	}
 }
 
