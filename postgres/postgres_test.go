@@ -245,7 +245,10 @@ func TestStoreReadsSurviveTerminatedPool(t *testing.T) {
 			return err
 		}},
 		{"find organisation", func() error { _, err := db.FindOrganisationByID(ctx, org.ID); return err }},
-		{"list organisations", func() error { _, _, err := db.FindOrganisations(ctx, steward.PageRequest{Page: 1, PerPage: 10}); return err }},
+		{"list organisations", func() error {
+			_, _, err := db.FindOrganisations(ctx, steward.PageRequest{Page: 1, PerPage: 10})
+			return err
+		}},
 		{"find tenant", func() error { _, err := db.FindTenantByID(ctx, tn.ID); return err }},
 		{"count tenants", func() error { _, err := db.CountTenants(ctx); return err }},
 		{"outbox backlog", func() error {
@@ -262,7 +265,10 @@ func TestStoreReadsSurviveTerminatedPool(t *testing.T) {
 			}
 			return err
 		}},
-		{"egress rules", func() error { _, _, err := db.FindEgressRules(ctx, tn.ID, steward.PageRequest{Page: 1, PerPage: 10}); return err }},
+		{"egress rules", func() error {
+			_, _, err := db.FindEgressRules(ctx, tn.ID, steward.PageRequest{Page: 1, PerPage: 10})
+			return err
+		}},
 		{"ip access rules", func() error {
 			_, _, err := db.FindIPAccessRules(ctx, steward.IPAccessRuleFilter{TenantID: tn.ID, PageRequest: steward.PageRequest{Page: 1, PerPage: 10}})
 			return err
