@@ -27,6 +27,21 @@ type auditRecord struct {
 	UserName         string         `json:"user_name"`
 }
 
+// maxAgentSummary is how much of a user agent the table shows before
+// the rest goes behind "more".
+const maxAgentSummary = 40
+
+// AgentSummary is the start of the record's user agent.
+func (a auditRecord) AgentSummary() string {
+	if len(a.RequestUserAgent) <= maxAgentSummary {
+		return a.RequestUserAgent
+	}
+	return steward.Truncate(a.RequestUserAgent, maxAgentSummary) + "…"
+}
+
+// AgentShortened reports whether AgentSummary leaves some of it out.
+func (a auditRecord) AgentShortened() bool { return len(a.RequestUserAgent) > maxAgentSummary }
+
 // maxAuditSummary is how many characters of a record's inputs or outputs
 // the table shows before the rest goes behind "more".
 const maxAuditSummary = 120
