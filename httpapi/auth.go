@@ -43,7 +43,14 @@ func (s *Server) authenticate(r *http.Request) (*steward.Principal, error) {
 		// session (and client address) already, with consoleAuthenticate.
 		return p, nil
 	}
-	p, err := s.identify(r)
+	return s.admit(r, s.identify)
+}
+
+// admit identifies the caller of r with identify, counts a failed
+// authentication that sent credentials towards the client's throttle, and
+// applies the tenant's IP access control rules.
+func (s *Server) admit(r *http.Request, identify func(*http.Request) (*steward.Principal, error)) (*steward.Principal, error) {
+	p, err := identify(r)
 	if steward.ErrorCode(err) == steward.EUNAUTHORIZED && sentCredentials(r) {
 		s.authFailed(r)
 	}
@@ -86,17 +93,7 @@ func (s *Server) checkIPAccess(r *http.Request, tenantID int64) error {
 // session cookie alone (never an API key), with the same failure counting
 // and IP access control rules.
 func (s *Server) consoleAuthenticate(r *http.Request) (*steward.Principal, error) {
-	p, err := s.authenticateSession(r)
-	if steward.ErrorCode(err) == steward.EUNAUTHORIZED && sentCredentials(r) {
-		s.authFailed(r)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if err := s.checkIPAccess(r, p.User.TenantID); err != nil {
-		return nil, err
-	}
-	return p, nil
+	return s.admit(r, s.authenticateSession)
 }
 
 // identify finds the caller by API key or session cookie; see authenticate.

@@ -96,16 +96,25 @@ func findUserByEmail(ctx context.Context, db *sqlstore.DB, email string, tenant 
 	return nil, fmt.Errorf("email %s belongs to users in %d tenants (%s); choose one with --tenant", norm, len(match), strings.Join(ids, ", "))
 }
 
+// subcommandHelp answers a command group called without a subcommand (an
+// error naming them) or with -h, --help or help (its usage, exit 0). It
+// reports handled false when args name a subcommand to run.
+func subcommandHelp(group, synopsis, names string, args []string, stdout, stderr io.Writer) (handled bool, err error) {
+	if len(args) > 0 && args[0] != "-h" && args[0] != "--help" && args[0] != "help" {
+		return false, nil
+	}
+	newCommandFlags(group, synopsis, stdout, stderr, databaseEnv).Usage()
+	if len(args) == 0 {
+		return true, fmt.Errorf("%s: name a subcommand: %s", group, names)
+	}
+	return true, nil
+}
+
 // usersCommand is `steward users list|reset-password|unlock`.
 func usersCommand(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, log *slog.Logger) error {
 	const synopsis = "list --tenant T | reset-password --email E [--tenant T] [--password-stdin] | unlock --email E [--tenant T]"
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fs := newCommandFlags("users", synopsis, stdout, stderr, databaseEnv)
-		fs.Usage()
-		if len(args) == 0 {
-			return errors.New("users: name a subcommand: list, reset-password or unlock")
-		}
-		return nil
+	if handled, err := subcommandHelp("users", synopsis, "list, reset-password or unlock", args, stdout, stderr); handled {
+		return err
 	}
 	usages := map[string]string{
 		"list":           "--tenant T [--db URL]",
@@ -224,12 +233,8 @@ func unlockUser(ctx context.Context, db *sqlstore.DB, email string, tenant int64
 // keysCommand is `steward keys create`.
 func keysCommand(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
 	const synopsis = "create --email E --name N [--tenant T] [--db URL]"
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		newCommandFlags("keys", synopsis, stdout, stderr, databaseEnv).Usage()
-		if len(args) == 0 {
-			return errors.New("keys: name a subcommand: create")
-		}
-		return nil
+	if handled, err := subcommandHelp("keys", synopsis, "create", args, stdout, stderr); handled {
+		return err
 	}
 	if args[0] != "create" {
 		return fmt.Errorf("keys: unknown subcommand %q; use create", args[0])
@@ -257,8 +262,7 @@ func keysCommand(ctx context.Context, args []string, stdout, stderr io.Writer, l
 	if !u.IsActive {
 		return fmt.Errorf("keys create: %s (tenant %d) is not active; its keys would not work", u.Email, u.TenantID)
 	}
-	ctx, p := cliAudit(ctx, "CliApiKeyCreation", map[string]any{"email": u.Email, "tenant": u.TenantID, "user_id": u.ID, "name": *name})
-	_ = p
+	ctx, _ = cliAudit(ctx, "CliApiKeyCreation", map[string]any{"email": u.Email, "tenant": u.TenantID, "user_id": u.ID, "name": *name})
 	steward.AuditTenant(ctx, u.TenantID)
 	k, key := httpapi.NewAPIKey(strings.TrimSpace(*name), u.TenantID, u.ID, nil)
 	if err := db.CreateAPIKey(ctx, k); err != nil {
@@ -271,12 +275,8 @@ func keysCommand(ctx context.Context, args []string, stdout, stderr io.Writer, l
 // outboxCommand is `steward outbox list`.
 func outboxCommand(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
 	const synopsis = "list [--db URL]"
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		newCommandFlags("outbox", synopsis, stdout, stderr, databaseEnv).Usage()
-		if len(args) == 0 {
-			return errors.New("outbox: name a subcommand: list")
-		}
-		return nil
+	if handled, err := subcommandHelp("outbox", synopsis, "list", args, stdout, stderr); handled {
+		return err
 	}
 	if args[0] != "list" {
 		return fmt.Errorf("outbox: unknown subcommand %q; use list", args[0])
