@@ -138,6 +138,17 @@ type JobService interface {
 	RetryDeadJobs(ctx context.Context, tenantID, actionID int64) (int64, error)
 	// JobStats returns queue sizes of the tenant, or of one action.
 	JobStats(ctx context.Context, tenantID, actionID int64) (*JobStats, error)
+	// FindActionJobStats returns one page of the tenant's actions, in id
+	// order (as FindActions lists them), each with its queue sizes, and the
+	// number of the tenant's actions: one read for a queues dashboard.
+	FindActionJobStats(ctx context.Context, tenantID int64, page PageRequest) ([]*ActionJobStats, int, error)
+}
+
+// ActionJobStats are one action's queue sizes.
+type ActionJobStats struct {
+	ActionID   int64
+	ActionName string
+	JobStats
 }
 
 // JobQueue is what the worker engine needs from storage: leasing,

@@ -354,6 +354,20 @@ func TestConsoleInBrowser(t *testing.T) {
 	run("open import", chromedp.Navigate(s.URL+"/console/templates/import"), chromedp.WaitVisible(chromedp.CSS(`#document`)))
 	check("import")
 
+	// The audit log lists what this session did, and filters without script.
+	run("open audit log", chromedp.Navigate(s.URL+"/console/audit"), chromedp.WaitVisible(chromedp.CSS(`table.audit`)))
+	waitText(`table.audit tbody`, "TemplateUpdate")
+	check("audit")
+	run("filter audit log by a bad time",
+		chromedp.SetValue(chromedp.CSS(`#before`), "soon"),
+		chromedp.Click(chromedp.CSS(`form.filters button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#before-error`)),
+	)
+	if msg := text(`#before-error`); !strings.Contains(msg, "before must be") {
+		t.Fatalf("audit before error: %q", msg)
+	}
+	check("audit-error")
+
 	// Sign out from the header.
 	run("sign out",
 		chromedp.Click(chromedp.CSS(`form.signout button`)),

@@ -1,6 +1,6 @@
 // Package console is Steward's operator console: server-rendered HTML
-// pages for queues, users, API keys and templates, served by the same
-// binary as the API.
+// pages for queues, users, API keys, templates, security rules and the
+// audit log, served by the same binary as the API.
 //
 // The console is a client of the JSON API, in process: every read and
 // every change is an API request made with the signed-in user's session,
@@ -77,6 +77,7 @@ func New(cfg Config, deps Deps) *Console {
 //	POST /console/users, /console/users/{id}, /console/users/{id}/{unlock,expire_sessions,resend_invitation,delete}
 //	GET  /console/api_keys, /console/api_keys/{id}/revoke
 //	POST /console/api_keys, /console/api_keys/{id}/revoke
+//	GET  /console/audit                     the tenant's audit log, filtered and paged
 //	GET  /console/security; POST /console/security/{ip_rules,egress_rules}, .../{id}/delete
 //	GET  /console/templates, /console/templates/new, /console/templates/{id}, /console/templates/{id}/delete
 //	GET  /console/templates/export, /console/templates/import
@@ -112,6 +113,8 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("POST /console/api_keys", c.page(c.handleAPIKeyCreate))
 	mux.Handle("GET /console/api_keys/{id}/revoke", c.page(c.handleAPIKeyRevokeConfirm))
 	mux.Handle("POST /console/api_keys/{id}/revoke", c.page(c.handleAPIKeyRevoke))
+
+	mux.Handle("GET /console/audit", c.page(c.handleAudit))
 
 	mux.Handle("GET /console/security", c.page(c.handleSecurity))
 	mux.Handle("POST /console/security/ip_rules", c.page(c.handleIPRuleCreate))

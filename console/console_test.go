@@ -607,3 +607,94 @@ func TestSecurityRules(t *testing.T) {
 		wantText(t, p, "No rules: every address is allowed.", "No egress rules.")
 	})
 }
+
+func TestAuditLog(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		s := newSite(t, db, false)
+		s.addMember("member@acme.example")
+		var auditor struct {
+			ID int64 `json:"id"`
+		}
+		if st := s.api("POST", "/api/v1/admin/users", map[string]any{"email": "auditor@acme.example", "password": adminPassword,
+			"tenant_permissions": []string{steward.PermissionAuditLogRead}}, &auditor); st != http.StatusCreated {
+			t.Fatalf("create auditor: %d", st)
+		}
+		v := s.visitor()
+		v.signIn(s.Admin.Email)
+		v.get("/console/templates/new")
+		p := v.post("/console/templates", url.Values{"name": {"<b>Audited</b>"}, "agent_type": {"HTTP Request"},
+			"agent_options": {`{"url":"https://x.example/"}`}})
+		if p.Status >= 400 {
+			t.Fatalf("create template: %d\n%s", p.Status, p.Body)
+		}
+
+		p = v.get("/console/audit")
+		wantStatus(t, p, http.StatusOK)
+		wantText(t, p, `href="/console/audit" aria-current="page"`, ">TemplateCreation</a>", ">UserCreation</a>", ">SignIn</a>",
+			"&lt;b&gt;Audited&lt;/b&gt;", "auditor@acme.example", `<label for="before">Before</label>`, `<label for="user_id">User id</label>`,
+			`<label for="operation_name">Operation</label>`)
+		if strings.Contains(p.Body, "<b>Audited") {
+			t.Fatal("a record's inputs are not escaped")
+		}
+
+		cases := []struct {
+			name, query    string
+			status         int
+			want, wantNot  []string
+			field, message string
+		}{
+			{"operation", "operation_name=TemplateCreation", 200, []string{">TemplateCreation</a>", `value="TemplateCreation"`}, []string{">UserCreation</a>", ">SignIn</a>"}, "", ""},
+			{"several operations", "operation_name=TemplateCreation,UserCreation", 200, []string{">TemplateCreation</a>", ">UserCreation</a>"}, []string{">SignIn</a>"}, "", ""},
+			{"user", "user_id=" + itoa(s.Admin.UserID) + "&operation_name=SignIn", 200, []string{">SignIn</a>", s.Admin.Email}, []string{">TemplateCreation</a>"}, "", ""},
+			{"user without records", "user_id=" + itoa(auditor.ID), 200, []string{"No records match these filters."}, []string{">SignIn</a>"}, "", ""},
+			{"after the future", "after=2999-01-01", 200, []string{"No records match these filters.", `value="2999-01-01"`}, []string{">TemplateCreation</a>"}, "", ""},
+			{"before the past", "before=2001-01-01T00:00:00Z", 200, []string{"No records match these filters."}, []string{">TemplateCreation</a>"}, "", ""},
+			{"time range", "after=2001-01-01&before=2999-01-01&operation_name=TemplateCreation", 200, []string{">TemplateCreation</a>"}, nil, "", ""},
+			{"bad before", "before=soon", 400, []string{`value="soon"`}, []string{"<table"}, "before", "before must be an ISO 8601 timestamp"},
+			{"bad after", "after=31/12/2020", 400, nil, nil, "after", "after must be"},
+			{"bad user", "user_id=jane", 400, nil, nil, "user_id", "user_id[] must be user ids"},
+			{"bad page", "page=-2", 400, []string{"page must be a whole number"}, nil, "", ""},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				p := v.get("/console/audit?" + tc.query)
+				wantStatus(t, p, tc.status)
+				wantText(t, p, tc.want...)
+				for _, s := range tc.wantNot {
+					if strings.Contains(p.Body, s) {
+						t.Fatalf("page contains %q:\n%s", s, p.Body)
+					}
+				}
+				if tc.field != "" {
+					m := regexp.MustCompile(`id="` + tc.field + `-error">([^<]*)<`).FindStringSubmatch(p.Body)
+					if m == nil || !strings.Contains(m[1], tc.message) || !strings.Contains(p.Body, `aria-invalid="true"`) {
+						t.Fatalf("no message containing %q beside %s:\n%s", tc.message, tc.field, p.Body)
+					}
+				}
+			})
+		}
+		for _, q := range []string{"page=99999", "per_page=x", "user_id=%00", "operation_name=%25%27", "before=" + strings.Repeat("9", 40), "after=2020-13-45"} {
+			if p := v.get("/console/audit?" + q); p.Status >= 500 {
+				t.Errorf("GET /console/audit?%s: %d\n%s", q, p.Status, p.Body)
+			}
+		}
+
+		m := s.visitor()
+		m.signIn("member@acme.example")
+		p = m.get("/console/audit")
+		wantStatus(t, p, http.StatusForbidden)
+		wantText(t, p, "reading the audit log needs a tenant admin or the AUDIT_LOG_READ tenant permission")
+		if strings.Contains(m.get("/console/templates").Body, `href="/console/audit"`) {
+			t.Fatal("a member without AUDIT_LOG_READ is offered the audit log")
+		}
+
+		a := s.visitor()
+		a.signIn("auditor@acme.example")
+		p = a.get("/console/audit?operation_name=TemplateCreation")
+		wantStatus(t, p, http.StatusOK)
+		wantText(t, p, `href="/console/audit" aria-current="page"`, ">TemplateCreation</a>", "&lt;b&gt;Audited&lt;/b&gt;")
+		if strings.Contains(p.Body, `href="/console/users"`) {
+			t.Fatal("an auditor is offered admin pages")
+		}
+	})
+}

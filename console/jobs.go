@@ -55,42 +55,37 @@ type job struct {
 	DiedAt       *time.Time `json:"died_at"`
 }
 
-// actionsPerPage is how many actions the queues table shows at once; each
-// costs one indexed count lookup.
+// actionsPerPage is how many actions the queues table shows at once; their
+// counts come in one request.
 const actionsPerPage = 10
 
 // jobsPerPage is how many retry or dead jobs a list page shows.
 const jobsPerPage = 20
 
-// loadCounts reads the tenant's totals and one page of actions' counts.
+// loadCounts reads the tenant's totals and one page of actions' counts:
+// two API requests, whatever the page size.
 func (c *Console) loadCounts(r *http.Request) (*jobCounts, error) {
 	var out jobCounts
 	if _, err := c.call(r, "GET", "/api/v1/admin/job_stats", nil, &out.Total); err != nil {
 		return nil, err
 	}
 	page := pageParam(r, "apage")
-	var agents struct {
-		Agents []struct {
-			ID   int64  `json:"id"`
+	var actions struct {
+		Actions []struct {
+			ID   int64  `json:"action_id"`
 			Name string `json:"name"`
-		} `json:"agents"`
+			jobStats
+		} `json:"admin/action_job_stats"`
 		Meta meta `json:"meta"`
 	}
-	if _, err := c.call(r, "GET", fmt.Sprintf("/api/v1/agents?page=%d&per_page=%d", page, actionsPerPage), nil, &agents); err != nil {
+	if _, err := c.call(r, "GET", fmt.Sprintf("/api/v1/admin/job_stats/actions?page=%d&per_page=%d", page, actionsPerPage), nil, &actions); err != nil {
 		return nil, err
 	}
-	out.Actions = make([]actionStats, 0, len(agents.Agents))
-	for _, a := range agents.Agents {
-		row := actionStats{ID: a.ID, Name: a.Name}
-		if _, err := c.call(r, "GET", fmt.Sprintf("/api/v1/admin/job_stats?action_id=%d", a.ID), nil, &row.Stats); err != nil {
-			if steward.ErrorCode(err) == steward.ENOTFOUND {
-				continue // deleted since it was listed
-			}
-			return nil, err
-		}
-		out.Actions = append(out.Actions, row)
+	out.Actions = make([]actionStats, len(actions.Actions))
+	for i, a := range actions.Actions {
+		out.Actions[i] = actionStats{ID: a.ID, Name: a.Name, Stats: a.jobStats}
 	}
-	out.Pager = newPager(r, "apage", page, agents.Meta)
+	out.Pager = newPager(r, "apage", page, actions.Meta)
 	return &out, nil
 }
 

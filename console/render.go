@@ -66,9 +66,10 @@ var funcs = template.FuncMap{
 		}
 		return ""
 	},
-	"age":    formatAge,
-	"add":    func(a, b int) int { return a + b },
-	"plural": plural,
+	"age":          formatAge,
+	"add":          func(a, b int) int { return a + b },
+	"plural":       plural,
+	"canReadAudit": canReadAudit,
 }
 
 // formatAge renders a duration in seconds as "3 min", "2 h 5 min".

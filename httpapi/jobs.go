@@ -76,6 +76,7 @@ func (s *Server) jobRoutes(mux *recordingMux) {
 		}
 	}
 	mux.Handle("GET /api/v1/admin/job_stats", s.requireAdmin(s.handleJobStats))
+	mux.Handle("GET /api/v1/admin/job_stats/actions", s.requireAdmin(s.handleActionJobStats))
 	mux.Handle("GET /api/v1/admin/jobs/{id}", s.requireAdmin(s.handleJobGet))
 	mux.Handle("DELETE /api/v1/admin/jobs/{id}", s.requireAdmin(s.handleJobDelete))
 	mux.Handle("POST /api/v1/admin/jobs/{id}/retry", s.requireAdmin(s.handleJobRetry))

@@ -190,6 +190,19 @@ func TestJobAdminScopesAndErrors(t *testing.T) {
 		want(t, e.do("POST", fmt.Sprintf("/api/v1/admin/retry_all_dead_jobs?action_id=%d", theirID), e.AdminKey, nil), http.StatusNotFound)
 		want(t, e.do("GET", fmt.Sprintf("/api/v1/admin/job_stats?action_id=%d", theirID), e.AdminKey, nil), http.StatusNotFound)
 		want(t, e.do("GET", "/api/v1/admin/job_stats?action_id=abc", e.AdminKey, nil), http.StatusBadRequest)
+		// The per-agent counts in one read list only the caller's agents.
+		r = e.do("GET", "/api/v1/admin/job_stats/actions", e.AdminKey, nil)
+		want(t, r, http.StatusOK)
+		body = r.JSON(t)
+		perAgent := body["admin/action_job_stats"].([]any)
+		if len(perAgent) != 1 || body["meta"].(map[string]any)["count"] != 1.0 {
+			t.Fatalf("job_stats/actions: %s", r.Body)
+		}
+		if st := perAgent[0].(map[string]any); st["action_id"] != float64(myID) || st["name"] != "mine" || st["queued"] != 3.0 ||
+			st["dead"] != 0.0 || st["oldest_queued_at"] == nil || st["oldest_queued_age_seconds"] == nil {
+			t.Errorf("job_stats/actions entry %v", st)
+		}
+		want(t, e.do("GET", "/api/v1/admin/job_stats/actions?per_page=x", e.AdminKey, nil), http.StatusBadRequest)
 		want(t, e.do("DELETE", "/api/v1/admin/delete_all_queued_jobs", e.AdminKey, nil), http.StatusNoContent)
 		if st, _ := e.DB.JobStats(ctx, other.TenantID, 0); st.Queued != 3 {
 			t.Errorf("another tenant's jobs were touched: %+v", st)

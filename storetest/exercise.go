@@ -38,6 +38,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"JobAdmin", testJobAdmin},
 		{"JobPurge", testJobPurge},
 		{"DeleteActionJobsChecksOwnership", testDeleteActionJobsChecksOwnership},
+		{"ActionJobStats", testActionJobStats},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.run(t, open) })
