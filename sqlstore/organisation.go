@@ -47,6 +47,16 @@ const organisationColumns = `id, COALESCE(tyk_id, ''), name, tyk_fields, created
 
 // CreateOrganisation implements steward.OrganisationService.
 func (db *DB) CreateOrganisation(ctx context.Context, o *steward.Organisation) error {
+	if err := db.insertOrganisation(ctx, o, ""); err != nil {
+		return fmt.Errorf("create organisation: %w", err)
+	}
+	return nil
+}
+
+// insertOrganisation validates o and writes it with its default story, as
+// every tenant create does (insertTenant), in one transaction. tykID is
+// the organisation's own Tyk id when it is imported with one, else empty.
+func (db *DB) insertOrganisation(ctx context.Context, o *steward.Organisation, tykID string) error {
 	o.OwnerName = strings.TrimSpace(o.OwnerName)
 	if o.OwnerName == "" {
 		return steward.FieldErrorf("owner_name", "owner_name is required")
@@ -57,15 +67,11 @@ func (db *DB) CreateOrganisation(ctx context.Context, o *steward.Organisation) e
 	}
 	now := db.Clock.Now()
 	o.CreatedAt, o.UpdatedAt = now, now
-	err = db.InTx(ctx, func(tx *sql.Tx) error {
+	return db.InTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		o.ID, _, err = db.insertTenant(ctx, tx, newTenant{name: o.OwnerName, fields: fields}, Micros(now))
+		o.ID, _, err = db.insertTenant(ctx, tx, newTenant{name: o.OwnerName, fields: fields, tykID: tykID}, Micros(now))
 		return err
 	})
-	if err != nil {
-		return fmt.Errorf("create organisation: %w", err)
-	}
-	return nil
 }
 
 // FindOrganisationByID implements steward.OrganisationService.
