@@ -116,6 +116,19 @@ type ActionService interface {
 	DeleteAction(ctx context.Context, tenantID, id int64) error
 }
 
+// ActionSnapshots is implemented by action stores that can serve an action
+// as it was at most a second ago, without its links. The event path reads
+// one action per webhook and per job; answering from memory saves the
+// database a query (two, with the links) for each.
+type ActionSnapshots interface {
+	// ActionSnapshot is FindActionByID without SourceIDs and ReceiverIDs,
+	// possibly up to a second old when another server changed it.
+	// The result is shared: callers must not modify it.
+	ActionSnapshot(ctx context.Context, tenantID, id int64) (*Action, error)
+	// ActionSnapshotByGUID is FindActionByGUID the same way.
+	ActionSnapshotByGUID(ctx context.Context, guid string) (*Action, error)
+}
+
 // EventFilter selects events of one tenant.
 type EventFilter struct {
 	TenantID int64

@@ -128,7 +128,11 @@ func (r *Runner) policy() *egress.Policy {
 // Run is a queue.Handler. A job whose action or event has been deleted,
 // or whose action is disabled, completes without doing anything.
 func (r *Runner) Run(ctx context.Context, job *steward.Job) error {
-	a, err := r.Actions.FindActionByID(ctx, job.TenantID, job.ActionID)
+	find := r.Actions.FindActionByID
+	if snap, ok := r.Actions.(steward.ActionSnapshots); ok {
+		find = snap.ActionSnapshot // read for every job: served from memory
+	}
+	a, err := find(ctx, job.TenantID, job.ActionID)
 	if steward.ErrorCode(err) == steward.ENOTFOUND {
 		return nil
 	} else if err != nil {

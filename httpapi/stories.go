@@ -278,7 +278,11 @@ func (s *Server) handleEventGet(w http.ResponseWriter, r *http.Request) error {
 // action, a wrong secret and a disabled action all answer 404 alike.
 func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) error {
 	notFound := steward.Errorf(steward.ENOTFOUND, "no webhook at this URL")
-	a, err := s.Actions.FindActionByGUID(r.Context(), r.PathValue("guid"))
+	find := s.Actions.FindActionByGUID
+	if snap, ok := s.Actions.(steward.ActionSnapshots); ok {
+		find = snap.ActionSnapshotByGUID // read on every event: served from memory
+	}
+	a, err := find(r.Context(), r.PathValue("guid"))
 	if steward.ErrorCode(err) == steward.ENOTFOUND {
 		return notFound
 	} else if err != nil {

@@ -267,6 +267,7 @@ func (db *DB) FindActions(ctx context.Context, f steward.ActionFilter) ([]*stewa
 
 // UpdateAction implements steward.ActionService.
 func (db *DB) UpdateAction(ctx context.Context, tenantID, id int64, upd steward.ActionUpdate) (*steward.Action, error) {
+	defer db.actions.invalidate()
 	a, err := db.FindActionByID(ctx, tenantID, id)
 	if err != nil {
 		return nil, err
@@ -308,6 +309,7 @@ func (db *DB) UpdateAction(ctx context.Context, tenantID, id int64, upd steward.
 // jobs go in bounded batches; a job already running finds the action gone
 // and is dropped.
 func (db *DB) DeleteAction(ctx context.Context, tenantID, id int64) error {
+	defer db.actions.invalidate()
 	if _, err := db.FindActionByID(ctx, tenantID, id); err != nil {
 		return err
 	}

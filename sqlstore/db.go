@@ -37,6 +37,8 @@ type DB struct {
 	announcer jobAnnouncer // tells other processes, coalesced
 
 	eventStamps eventStamps // last_event_at writes of this process
+	emits       emitBatcher // concurrent emits written together (eventbatch.go)
+	actions     actionCache // actions read for the event path (actioncache.go)
 }
 
 // New wraps pools opened by a dialect package.
@@ -46,6 +48,7 @@ func New(write, read *sql.DB, d Dialect) *DB {
 
 // Close closes prepared statements and both pools.
 func (db *DB) Close() error {
+	db.emits.close()
 	db.announcer.wg.Wait()
 	db.prepared.Range(func(_, st any) bool {
 		st.(*sql.Stmt).Close()

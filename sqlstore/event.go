@@ -49,6 +49,20 @@ func (db *DB) emitEvents(ctx context.Context, a *steward.Action, depth int, payl
 	if len(payloads) == 0 {
 		return nil, nil
 	}
+	for _, p := range payloads {
+		if !json.Valid(p) {
+			return nil, fmt.Errorf("emit events of action %d: event payload is not valid JSON", a.ID)
+		}
+	}
+	// A request whose audit record is still due writes it in the same
+	// transaction as its change (audit.go), which a shared batch cannot.
+	if d, ok := db.Dialect.(EventBatchDialect); ok && !auditDue(ctx) {
+		r := &emitRequest{action: a, depth: depth, payloads: payloads, async: async}
+		if err := db.batchEmit(ctx, d, r); err != nil {
+			return nil, fmt.Errorf("emit events of action %d: %w", a.ID, err)
+		}
+		return r.events, nil
+	}
 	var out []*steward.Event
 	enqueued := false
 	err := db.inTxRetry(ctx, func(tx *sql.Tx) error {
@@ -60,9 +74,6 @@ func (db *DB) emitEvents(ctx context.Context, a *steward.Action, depth int, payl
 		}
 		now := db.Clock.Now()
 		for _, p := range payloads {
-			if !json.Valid(p) {
-				return fmt.Errorf("event payload is not valid JSON")
-			}
 			e := &steward.Event{TenantID: a.TenantID, ActionID: a.ID, StoryID: a.StoryID, Payload: p, Depth: depth, CreatedAt: now}
 			if err := tx.QueryRowContext(ctx, db.Q(`INSERT INTO events (tenant_id, action_id, story_id, payload, depth, created_at)
 				VALUES (?, ?, ?, ?, ?, ?) RETURNING id`), e.TenantID, e.ActionID, e.StoryID, string(p), depth, Micros(now)).Scan(&e.ID); err != nil {

@@ -143,6 +143,7 @@ func (db *DB) ReplaceOrganisation(ctx context.Context, o *steward.Organisation) 
 // batches first, then their counters. A job running meanwhile finds its
 // action gone and is dropped.
 func (db *DB) DeleteOrganisation(ctx context.Context, id int64) error {
+	defer db.actions.invalidate()
 	var exists int
 	err := db.queryRow(ctx, `SELECT COUNT(*) FROM tenants WHERE id = ? AND instance = FALSE`, id).Scan(&exists)
 	if err != nil {

@@ -33,6 +33,8 @@ func Exercise(t *testing.T, open Opener) {
 		{"Stories", testStories},
 		{"Actions", testActions},
 		{"Events", testEvents},
+		{"ConcurrentEmits", testConcurrentEmits},
+		{"ActionSnapshots", testActionSnapshots},
 		{"JobLifecycle", testJobLifecycle},
 		{"JobLeases", testJobLeases},
 		{"JobAdmin", testJobAdmin},

@@ -43,6 +43,7 @@ var serveEnv = append(append([]envSetting{}, databaseEnv...), []envSetting{
 	{"STEWARD_JOB_DEAD_MAX_AGE", "4320h", "dead jobs older than this are trimmed"},
 	{"STEWARD_JOB_SHUTDOWN_TIMEOUT", "30s", "how long running jobs may finish on shutdown"},
 	{"STEWARD_METRICS_TOKEN", "unset (open)", "bearer token GET /metrics requires"},
+	{"STEWARD_DEBUG_ADDR", "unset (off)", "loopback host:port serving Go's profiles at /debug/pprof/"},
 }...)
 
 // newCommandFlags returns a command's flag set: errors are reported, not

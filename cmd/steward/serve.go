@@ -94,6 +94,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, log *sl
 	hcfg.Console.ShowInvitationLinks = cfg.SMTPURL == ""
 	api := httpapi.NewServer(svc, hcfg, log, db.Clock)
 
+	stopDebug, err := startDebug(envOr("STEWARD_DEBUG_ADDR", ""), log)
+	if err != nil {
+		return err
+	}
+	defer stopDebug()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err

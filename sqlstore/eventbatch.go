@@ -1,0 +1,218 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/steward-dev/steward"
+)
+
+// EventBatchDialect is implemented by dialects that write a batch of
+// emits with one statement committing on its own (see EventBatch). With
+// it, concurrent emits (webhooks arriving, jobs finishing) share one
+// statement and one commit, a group commit, instead of a transaction of
+// five or six round trips each.
+type EventBatchDialect interface {
+	// InsertEventBatch writes b and returns the new events' ids in the
+	// order of b.Events and how many jobs it queued.
+	InsertEventBatch(ctx context.Context, q Queryer, b EventBatch) (ids []int64, jobs int, err error)
+}
+
+// EventBatch is one statement's worth of emits.
+type EventBatch struct {
+	Now    int64 // Micros: the events' created_at and the jobs' due time
+	Events []*steward.Event
+	// Stamps are the actions whose last_event_at moves to Now (unless it
+	// is under a second old).
+	Stamps []int64
+	// Retention drops up to 100 of each action's oldest events created
+	// before its cutoff.
+	Retention []EventRetention
+	// Async lets the statement commit without waiting for durability.
+	Async bool
+}
+
+// EventRetention is one action's keep_events_for, as a cutoff in Micros.
+type EventRetention struct {
+	TenantID, ActionID, Cutoff int64
+}
+
+// emitRequest is one caller's emit waiting for a batch.
+type emitRequest struct {
+	ctx      context.Context
+	action   *steward.Action
+	depth    int
+	payloads []json.RawMessage
+	async    bool
+	done     chan error // buffered: the writer never waits for the caller
+	events   []*steward.Event
+}
+
+// emitWriters is how many batches are written at once: while they are
+// all busy, new emits gather into the next batches. A lone emit is
+// written at once, so a quiet server adds no latency.
+const emitWriters = 4
+
+// emitBatchMax bounds the events of one batch (one statement's arrays).
+const emitBatchMax = 256
+
+// emitStatementTimeout bounds one batch's statement: the writer does not
+// use a caller's context, since the batch is shared.
+const emitStatementTimeout = 30 * time.Second
+
+// emitBatcher gathers concurrent emits into batches. The zero value is
+// ready; its writers start on first use and stop when DB.Close runs.
+type emitBatcher struct {
+	start sync.Once
+	reqs  chan *emitRequest
+	quit  chan struct{}
+	wg    sync.WaitGroup
+}
+
+// batchEmit writes the emit through the batcher and waits for its batch to
+// commit or fail.
+func (db *DB) batchEmit(ctx context.Context, d EventBatchDialect, r *emitRequest) error {
+	b := &db.emits
+	b.start.Do(func() {
+		b.reqs, b.quit = make(chan *emitRequest, emitBatchMax), make(chan struct{})
+		for range emitWriters {
+			b.wg.Go(func() { db.emitWriter(d) })
+		}
+	})
+	r.ctx, r.done = ctx, make(chan error, 1)
+	select {
+	case b.reqs <- r:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-b.quit:
+		return fmt.Errorf("the database is closed")
+	}
+	// Once handed over, the request is answered whatever happens (within
+	// emitStatementTimeout): leaving earlier could report a failure for
+	// events that commit a moment later.
+	return <-r.done
+}
+
+// close stops the writers once the requests handed over are written.
+func (b *emitBatcher) close() {
+	if b.quit == nil {
+		b.start.Do(func() {}) // no writer can start any more
+		return
+	}
+	close(b.quit)
+	b.wg.Wait()
+}
+
+// emitWriter writes batches until the batcher closes.
+func (db *DB) emitWriter(d EventBatchDialect) {
+	b := &db.emits
+	for {
+		var first *emitRequest
+		select {
+		case first = <-b.reqs:
+		case <-b.quit:
+			return
+		}
+		batch, n := []*emitRequest{first}, len(first.payloads)
+	gather:
+		for n < emitBatchMax {
+			select {
+			case r := <-b.reqs:
+				batch, n = append(batch, r), n+len(r.payloads)
+			default:
+				break gather
+			}
+		}
+		db.writeEmits(d, batch)
+	}
+}
+
+// writeEmits writes a batch and answers its requests. When the batch as a
+// whole fails for a reason other than a lost connection or a deadlock,
+// which are retried, each request is written again on its own, so that
+// one emit that cannot be written (its action deleted a moment ago) fails
+// alone.
+func (db *DB) writeEmits(d EventBatchDialect, batch []*emitRequest) {
+	live := batch[:0:0]
+	for _, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			r.done <- err
+		} else {
+			live = append(live, r)
+		}
+	}
+	if len(live) == 0 {
+		return
+	}
+	err := db.writeEmitBatch(d, live)
+	if err == nil || len(live) == 1 {
+		for _, r := range live {
+			r.done <- err
+		}
+		return
+	}
+	for _, r := range live {
+		r.done <- db.writeEmitBatch(d, []*emitRequest{r})
+	}
+}
+
+// writeEmitBatch writes the requests' events in one statement, running it
+// again when the dialect says it certainly did not commit (a lost
+// connection) or failed in a way a new attempt fixes (a deadlock), and
+// fills in each request's events.
+func (db *DB) writeEmitBatch(d EventBatchDialect, reqs []*emitRequest) error {
+	ctx, cancel := context.WithTimeout(context.Background(), emitStatementTimeout)
+	defer cancel()
+	now := db.Clock.Now()
+	b := EventBatch{Now: Micros(now), Async: true}
+	stamped := map[int64]bool{}
+	for _, r := range reqs {
+		b.Async = b.Async && r.async
+		r.events = make([]*steward.Event, len(r.payloads))
+		for i, p := range r.payloads {
+			e := &steward.Event{TenantID: r.action.TenantID, ActionID: r.action.ID, StoryID: r.action.StoryID,
+				Payload: p, Depth: r.depth, CreatedAt: FromMicros(b.Now)}
+			r.events[i] = e
+			b.Events = append(b.Events, e)
+		}
+		a := r.action
+		if stamped[a.ID] {
+			continue
+		}
+		stamped[a.ID] = true
+		if db.eventStamps.due(a.ID, now) {
+			b.Stamps = append(b.Stamps, a.ID)
+		}
+		if a.KeepEventsFor > 0 {
+			cutoff := now.Add(-time.Duration(a.KeepEventsFor) * time.Second)
+			b.Retention = append(b.Retention, EventRetention{TenantID: a.TenantID, ActionID: a.ID, Cutoff: Micros(cutoff)})
+		}
+	}
+	var ids []int64
+	var jobs int
+	var err error
+	for attempt := 0; ; attempt++ {
+		ids, jobs, err = d.InsertEventBatch(ctx, db.Write, b)
+		if err == nil {
+			break
+		}
+		again := db.Dialect.Transient(err) && attempt < 5 ||
+			attempt < connRetries && db.retryWrite(ctx, err, db.Dialect.NotCommitted)
+		if !again {
+			return db.Dialect.TranslateError(err)
+		}
+	}
+	if len(ids) != len(b.Events) {
+		return fmt.Errorf("%d events written, %d returned", len(b.Events), len(ids))
+	}
+	for i, e := range b.Events {
+		e.ID = ids[i]
+	}
+	if jobs > 0 {
+		db.jobsReady()
+	}
+	return nil
+}

@@ -1,0 +1,123 @@
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/steward-dev/steward"
+	"github.com/steward-dev/steward/sqlstore"
+)
+
+// testConcurrentEmits: emits made at the same moment (which a store may
+// write together, in one statement) each get their own events, with the
+// right ids, depth and receivers' jobs; the counters match the jobs; and
+// an emit that cannot be written (its action was deleted) fails alone.
+func testConcurrentEmits(t *testing.T, open Opener) {
+	t.Parallel()
+	withDB(t, open, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		a, _ := newTenant(t, db, "alpha")
+		b, _ := newTenant(t, db, "beta")
+		srcA := newAction(t, db, a.ID, "source a")
+		recvA1 := newAction(t, db, a.ID, "receiver a1", srcA.ID)
+		recvA2 := newAction(t, db, a.ID, "receiver a2", srcA.ID)
+		srcB := newAction(t, db, b.ID, "source b")
+		recvB := newAction(t, db, b.ID, "receiver b", srcB.ID)
+		gone := newAction(t, db, a.ID, "deleted")
+		if err := db.DeleteAction(ctx, a.ID, gone.ID); err != nil {
+			t.Fatal(err)
+		}
+
+		const callers = 40
+		type result struct {
+			events []*steward.Event
+			err    error
+		}
+		results := make([]result, callers)
+		var wg sync.WaitGroup
+		for i := range callers {
+			src := srcA
+			if i%2 == 1 {
+				src = srcB
+			}
+			if i == callers/2 {
+				src = gone
+			}
+			wg.Go(func() {
+				payloads := []json.RawMessage{json.RawMessage(fmt.Sprintf(`{"caller":%d,"n":0}`, i))}
+				if i%5 == 0 {
+					payloads = append(payloads, json.RawMessage(fmt.Sprintf(`{"caller":%d,"n":1}`, i)))
+				}
+				ev, err := db.EmitEventsAt(ctx, src, i%3, payloads)
+				results[i] = result{ev, err}
+			})
+		}
+		wg.Wait()
+
+		wantJobs := map[int64]int{}
+		for i, r := range results {
+			if i == callers/2 {
+				if r.err == nil {
+					t.Errorf("emit of a deleted action: events %+v, want an error", r.events)
+				}
+				continue
+			}
+			if r.err != nil {
+				t.Errorf("caller %d: %v", i, r.err)
+				continue
+			}
+			want := 1
+			if i%5 == 0 {
+				want = 2
+			}
+			if len(r.events) != want {
+				t.Errorf("caller %d got %d events, want %d", i, len(r.events), want)
+				continue
+			}
+			for n, e := range r.events {
+				stored, err := db.FindEventByID(ctx, e.TenantID, e.ID)
+				if err != nil {
+					t.Errorf("caller %d event %d: %v", i, e.ID, err)
+					continue
+				}
+				payload := fmt.Sprintf(`{"caller":%d,"n":%d}`, i, n)
+				if string(stored.Payload) != payload || string(e.Payload) != payload || stored.Depth != i%3 || stored.ActionID != e.ActionID {
+					t.Errorf("caller %d's event %d is stored as %s at depth %d, want %s at depth %d", i, e.ID, stored.Payload, stored.Depth, payload, i%3)
+				}
+				if e.TenantID == a.ID {
+					wantJobs[recvA1.ID]++
+					wantJobs[recvA2.ID]++
+				} else {
+					wantJobs[recvB.ID]++
+				}
+			}
+		}
+		for _, tenant := range []int64{a.ID, b.ID} {
+			jobs, _, err := db.FindJobs(ctx, steward.JobFilter{TenantID: tenant, State: steward.JobQueued, PageRequest: steward.PageRequest{Page: 1, PerPage: 500}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[int64]int{}
+			for _, j := range jobs {
+				e, err := db.FindEventByID(ctx, tenant, j.EventID)
+				if err != nil || e.TenantID != j.TenantID {
+					t.Errorf("job %d's event %d: %+v (%v)", j.ID, j.EventID, e, err)
+				}
+				got[j.ActionID]++
+			}
+			for _, recv := range []int64{recvA1.ID, recvA2.ID, recvB.ID} {
+				if tenant == a.ID && recv == recvB.ID || tenant == b.ID && recv != recvB.ID {
+					continue
+				}
+				if got[recv] != wantJobs[recv] {
+					t.Errorf("receiver %d has %d queued jobs, want %d", recv, got[recv], wantJobs[recv])
+				}
+			}
+		}
+		checkCounters(t, db, a.ID, recvA1.ID, recvA2.ID)
+		checkCounters(t, db, b.ID, recvB.ID)
+	})
+}
