@@ -122,6 +122,18 @@ type JobDialect interface {
 	LockJob(ctx context.Context, tx *sql.Tx, tenantID, id int64) *sql.Row
 }
 
+// OneStatementQueue is implemented by dialects that lease and complete
+// jobs, their counters included, with one statement each that commits on
+// its own without waiting for durability, where a transaction takes five
+// round trips. The engine does both on every job.
+type OneStatementQueue interface {
+	// LeaseJobsNow is LeaseJobs with the counters moved, on q.
+	LeaseJobsNow(ctx context.Context, q Queryer, worker string, now, leaseUntil int64, limit int) (*sql.Rows, error)
+	// CompleteJobsNow deletes the jobs of ids that worker holds, takes them
+	// off the counters and returns how many it deleted.
+	CompleteJobsNow(ctx context.Context, q Queryer, worker string, ids []int64) (int, error)
+}
+
 // JobColumns are the columns of a job, in the order scanJob reads them.
 const JobColumns = `jobs.id, jobs.tenant_id, jobs.action_id, jobs.event_id, jobs.kind, jobs.state, jobs.retry_count,
 	jobs.run_at, jobs.lease_until, jobs.worker, jobs.started_at, jobs.last_retry_at, jobs.error_class,

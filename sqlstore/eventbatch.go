@@ -193,17 +193,11 @@ func (db *DB) writeEmitBatch(d EventBatchDialect, reqs []*emitRequest) error {
 	}
 	var ids []int64
 	var jobs int
-	var err error
-	for attempt := 0; ; attempt++ {
+	if err := db.statement(ctx, func() (err error) {
 		ids, jobs, err = d.InsertEventBatch(ctx, db.Write, b)
-		if err == nil {
-			break
-		}
-		again := db.Dialect.Transient(err) && attempt < 5 ||
-			attempt < connRetries && db.retryWrite(ctx, err, db.Dialect.NotCommitted)
-		if !again {
-			return db.Dialect.TranslateError(err)
-		}
+		return err
+	}); err != nil {
+		return err
 	}
 	if len(ids) != len(b.Events) {
 		return fmt.Errorf("%d events written, %d returned", len(b.Events), len(ids))

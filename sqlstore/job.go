@@ -139,6 +139,18 @@ func queuedRows(jobs []steward.NewJob, now int64) ([]steward.NewJob, []JobCountD
 // FetchJobs implements steward.JobQueue.
 func (db *DB) FetchJobs(ctx context.Context, worker string, limit int, lease time.Duration) ([]*steward.Job, error) {
 	var out []*steward.Job
+	if d, ok := db.Dialect.(OneStatementQueue); ok {
+		err := db.statement(ctx, func() (err error) {
+			now := db.Clock.Now()
+			out, err = scanJobs(d.LeaseJobsNow(ctx, db.Write, worker, Micros(now), Micros(now.Add(lease)), limit))
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("fetch jobs: %w", err)
+		}
+		sortByDue(out)
+		return out, nil
+	}
 	err := db.inTxRetry(ctx, func(tx *sql.Tx) error {
 		if err := db.Dialect.AsyncCommit(ctx, tx); err != nil {
 			return err
@@ -158,18 +170,33 @@ func (db *DB) FetchJobs(ctx context.Context, worker string, limit int, lease tim
 	if err != nil {
 		return nil, fmt.Errorf("fetch jobs: %w", err)
 	}
+	sortByDue(out)
+	return out, nil
+}
+
+// sortByDue puts leased jobs in the order they were due.
+func sortByDue(out []*steward.Job) {
 	sort.Slice(out, func(i, k int) bool {
 		if !out[i].RunAt.Equal(out[k].RunAt) {
 			return out[i].RunAt.Before(out[k].RunAt)
 		}
 		return out[i].ID < out[k].ID
 	})
-	return out, nil
 }
 
 // FinishJobs implements steward.JobQueue.
 func (db *DB) FinishJobs(ctx context.Context, worker string, done []int64, failed []steward.JobFailure) error {
 	if len(done) == 0 && len(failed) == 0 {
+		return nil
+	}
+	if d, ok := db.Dialect.(OneStatementQueue); ok && len(failed) == 0 && len(done) <= idBatch {
+		// The common case, every job of the batch completed: one statement.
+		if err := db.statement(ctx, func() error {
+			_, err := d.CompleteJobsNow(ctx, db.Write, worker, done)
+			return err
+		}); err != nil {
+			return fmt.Errorf("finish jobs: %w", err)
+		}
 		return nil
 	}
 	err := db.inTxRetry(ctx, func(tx *sql.Tx) error {
@@ -315,10 +342,8 @@ func (db *DB) RescueJobs(ctx context.Context, limit int) (int, error) {
 // NextDue implements steward.JobQueue.
 func (db *DB) NextDue(ctx context.Context) (*time.Time, error) {
 	var queued, retry sql.NullInt64
-	if err := db.queryRow(ctx, `SELECT MIN(run_at) FROM jobs WHERE state = 0`).Scan(&queued); err != nil {
-		return nil, fmt.Errorf("next due job: %w", err)
-	}
-	if err := db.queryRow(ctx, `SELECT MIN(run_at) FROM jobs WHERE state = 2`).Scan(&retry); err != nil {
+	if err := db.readRow(ctx, `SELECT (SELECT MIN(run_at) FROM jobs WHERE state = 0), (SELECT MIN(run_at) FROM jobs WHERE state = 2)`).
+		Scan(&queued, &retry); err != nil {
 		return nil, fmt.Errorf("next due job: %w", err)
 	}
 	if !queued.Valid || (retry.Valid && retry.Int64 < queued.Int64) {

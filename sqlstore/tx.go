@@ -150,3 +150,22 @@ func (db *DB) retryWrite(ctx context.Context, err error, safe func(error) bool) 
 	c.Close()
 	return true
 }
+
+// statement runs fn, one write statement that commits on its own, again
+// when the dialect says it failed in a way a new attempt fixes (a
+// deadlock), or certainly did not commit because its connection died.
+func (db *DB) statement(ctx context.Context, fn func() error) error {
+	var err error
+	for attempt, lost := 0, 0; ; attempt++ {
+		if err = fn(); err == nil {
+			return nil
+		}
+		switch {
+		case db.Dialect.Transient(err) && attempt < 5:
+		case lost < connRetries && db.retryWrite(ctx, err, db.Dialect.NotCommitted):
+			lost++
+		default:
+			return db.Dialect.TranslateError(err)
+		}
+	}
+}
