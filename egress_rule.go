@@ -207,7 +207,10 @@ type EgressRuleService interface {
 	// total.
 	FindEgressRules(ctx context.Context, tenantID int64, page PageRequest) ([]*EgressRule, int, error)
 	// AllEgressRules returns every rule of the tenant (what actions are
-	// checked against).
+	// checked against). A store may serve it from memory for up to a
+	// second after another server changed the rules; changes made through
+	// the store itself apply at once. The result is shared: callers must
+	// not modify it.
 	AllEgressRules(ctx context.Context, tenantID int64) ([]*EgressRule, error)
 	// UpdateEgressRule applies upd and validates the rule as changed.
 	// ENOTFOUND, EINVALID.

@@ -70,6 +70,9 @@ type Job struct {
 	ErrorMessage string
 	DiedAt       *time.Time
 	CreatedAt    time.Time
+	// Event is the job's event when the queue read it with the job, which
+	// saves the worker a query; nil: read it by EventID.
+	Event *Event `json:"-"`
 }
 
 // NewJob is a job to enqueue.

@@ -145,11 +145,13 @@ func (r *Runner) Run(ctx context.Context, job *steward.Job) error {
 	var in any = map[string]any{}
 	depth := 0
 	if job.EventID != 0 {
-		e, err := r.Events.FindEventByID(ctx, job.TenantID, job.EventID)
-		if steward.ErrorCode(err) == steward.ENOTFOUND {
-			return nil
-		} else if err != nil {
-			return err
+		e := job.Event // read with the job, when the queue could
+		if e == nil || e.ID != job.EventID {
+			if e, err = r.Events.FindEventByID(ctx, job.TenantID, job.EventID); steward.ErrorCode(err) == steward.ENOTFOUND {
+				return nil
+			} else if err != nil {
+				return err
+			}
 		}
 		if err := json.Unmarshal(e.Payload, &in); err != nil {
 			return failPermanent("Event::InvalidPayload", "event %d is not valid JSON: %v", e.ID, err)

@@ -169,15 +169,18 @@ func countMoves(src, from, to, shard string) string {
 const asyncCommit = `set_config('synchronous_commit', 'off', true) IS NOT NULL`
 
 // LeaseJobsNow leases jobs and moves their counters in one statement that
-// commits on its own without waiting for durability: one round trip where
-// a transaction took five.
+// commits on its own without waiting for durability, and reads each job's
+// event with it: one round trip where a transaction took five and every
+// job then read its event.
 func (*dialect) LeaseJobsNow(ctx context.Context, q sqlstore.Queryer, worker string, now, leaseUntil int64, limit int) (*sql.Rows, error) {
 	return q.QueryContext(ctx, `WITH leased AS (
 			UPDATE jobs SET state = 1, lease_until = $1, worker = $2, started_at = $3
 			WHERE id IN (SELECT id FROM jobs WHERE state = 0 AND run_at <= $3 ORDER BY run_at, id LIMIT $4 FOR UPDATE SKIP LOCKED)
 			RETURNING `+sqlstore.JobColumns+`),
 		counted AS (`+countMoves("leased", "0", "1", "$5")+`)
-		SELECT * FROM leased WHERE `+asyncCommit,
+		SELECT leased.*, e.id, e.action_id, e.story_id, e.payload, e.depth, e.created_at
+		FROM leased LEFT JOIN events e ON e.id = leased.event_id AND e.tenant_id = leased.tenant_id
+		WHERE `+asyncCommit,
 		leaseUntil, worker, now, limit, rand.IntN(countShards))
 }
 

@@ -36,9 +36,10 @@ type DB struct {
 	jobs      jobSignal    // wakes this process's workers when jobs are enqueued
 	announcer jobAnnouncer // tells other processes, coalesced
 
-	eventStamps eventStamps // last_event_at writes of this process
-	emits       emitBatcher // concurrent emits written together (eventbatch.go)
-	actions     actionCache // actions read for the event path (actioncache.go)
+	eventStamps eventStamps                             // last_event_at writes of this process
+	emits       emitBatcher                             // concurrent emits written together (eventbatch.go)
+	actions     actionCache                             // actions read for the event path (actioncache.go)
+	egressRules snapshots[int64, []*steward.EgressRule] // by tenant, read by every job that connects
 }
 
 // New wraps pools opened by a dialect package.

@@ -127,7 +127,9 @@ type JobDialect interface {
 // its own without waiting for durability, where a transaction takes five
 // round trips. The engine does both on every job.
 type OneStatementQueue interface {
-	// LeaseJobsNow is LeaseJobs with the counters moved, on q.
+	// LeaseJobsNow is LeaseJobs with the counters moved, on q; each row is
+	// JobColumns followed by the job's event's id, action_id, story_id, payload, depth
+	// and created_at (NULL when it has none, or it is gone).
 	LeaseJobsNow(ctx context.Context, q Queryer, worker string, now, leaseUntil int64, limit int) (*sql.Rows, error)
 	// CompleteJobsNow deletes the jobs of ids that worker holds, takes them
 	// off the counters and returns how many it deleted.

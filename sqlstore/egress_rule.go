@@ -38,6 +38,7 @@ func egressTypesText(types []string) string {
 
 // CreateEgressRule implements steward.EgressRuleService.
 func (db *DB) CreateEgressRule(ctx context.Context, r *steward.EgressRule) error {
+	defer db.egressRules.invalidate()
 	if err := steward.ValidateEgressRule(r); err != nil {
 		return err
 	}
@@ -86,9 +87,13 @@ func (db *DB) FindEgressRules(ctx context.Context, tenantID int64, page steward.
 	return rules, total, err
 }
 
-// AllEgressRules implements steward.EgressRuleService.
+// AllEgressRules implements steward.EgressRuleService. Every job that
+// connects somewhere reads them, so they are served from memory for up to
+// a second (snapshots); a change through this process applies at once.
 func (db *DB) AllEgressRules(ctx context.Context, tenantID int64) ([]*steward.EgressRule, error) {
-	return db.queryEgressRules(ctx, `WHERE tenant_id = ? ORDER BY id`, tenantID)
+	return db.egressRules.load(tenantID, func() ([]*steward.EgressRule, error) {
+		return db.queryEgressRules(ctx, `WHERE tenant_id = ? ORDER BY id`, tenantID)
+	})
 }
 
 func (db *DB) queryEgressRules(ctx context.Context, rest string, args ...any) ([]*steward.EgressRule, error) {
@@ -110,6 +115,7 @@ func (db *DB) queryEgressRules(ctx context.Context, rest string, args ...any) ([
 
 // UpdateEgressRule implements steward.EgressRuleService.
 func (db *DB) UpdateEgressRule(ctx context.Context, tenantID, id int64, upd steward.EgressRuleUpdate) (*steward.EgressRule, error) {
+	defer db.egressRules.invalidate()
 	var r *steward.EgressRule
 	err := db.InTx(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -135,6 +141,7 @@ func (db *DB) UpdateEgressRule(ctx context.Context, tenantID, id int64, upd stew
 
 // DeleteEgressRule implements steward.EgressRuleService.
 func (db *DB) DeleteEgressRule(ctx context.Context, tenantID, id int64) error {
+	defer db.egressRules.invalidate()
 	res, err := db.Exec(ctx, `DELETE FROM egress_rules WHERE id = ? AND tenant_id = ?`, id, tenantID)
 	if err != nil {
 		return fmt.Errorf("delete egress rule %d: %w", id, err)

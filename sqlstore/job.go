@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -53,6 +54,31 @@ func scanJobs(rows *sql.Rows, err error) ([]*steward.Job, error) {
 		j, err := scanJob(rows)
 		if err != nil {
 			return nil, err
+		}
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}
+
+// scanJobsWithEvents reads jobs each followed by its event's id,
+// action_id, story_id, payload, depth and created_at, which are NULL when
+// it has none.
+func scanJobsWithEvents(rows *sql.Rows, err error) ([]*steward.Job, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*steward.Job
+	for rows.Next() {
+		var id, action, story, depth, created sql.NullInt64
+		var payload sql.NullString
+		j, err := scanJob(rows, &id, &action, &story, &payload, &depth, &created)
+		if err != nil {
+			return nil, err
+		}
+		if id.Valid {
+			j.Event = &steward.Event{ID: id.Int64, TenantID: j.TenantID, ActionID: action.Int64, StoryID: story.Int64,
+				Payload: json.RawMessage(payload.String), Depth: int(depth.Int64), CreatedAt: FromMicros(created.Int64)}
 		}
 		out = append(out, j)
 	}
@@ -142,7 +168,7 @@ func (db *DB) FetchJobs(ctx context.Context, worker string, limit int, lease tim
 	if d, ok := db.Dialect.(OneStatementQueue); ok {
 		err := db.statement(ctx, func() (err error) {
 			now := db.Clock.Now()
-			out, err = scanJobs(d.LeaseJobsNow(ctx, db.Write, worker, Micros(now), Micros(now.Add(lease)), limit))
+			out, err = scanJobsWithEvents(d.LeaseJobsNow(ctx, db.Write, worker, Micros(now), Micros(now.Add(lease)), limit))
 			return err
 		})
 		if err != nil {

@@ -144,6 +144,7 @@ func (db *DB) ReplaceOrganisation(ctx context.Context, o *steward.Organisation) 
 // action gone and is dropped.
 func (db *DB) DeleteOrganisation(ctx context.Context, id int64) error {
 	defer db.actions.invalidate()
+	defer db.egressRules.invalidate()
 	var exists int
 	err := db.queryRow(ctx, `SELECT COUNT(*) FROM tenants WHERE id = ? AND instance = FALSE`, id).Scan(&exists)
 	if err != nil {

@@ -68,6 +68,10 @@ func TestEgressRules(t *testing.T) {
 		if err != nil || got.IP != "2001:db8::/32" || got.FQDN != "" {
 			t.Fatalf("update to ip: %+v %v", got, err)
 		}
+		// AllEgressRules, read a moment ago (and cached), sees the change.
+		if all, err := db.AllEgressRules(ctx, a.ID); err != nil || len(all) != 2 || all[1].IP != "2001:db8::/32" {
+			t.Errorf("AllEgressRules right after an update: %v %v", all, err)
+		}
 		stored, _ := db.FindEgressRuleByID(ctx, a.ID, fqdn.ID)
 		if stored.IP != "2001:db8::/32" || stored.FQDN != "" || !stored.UpdatedAt.After(stored.CreatedAt) && !stored.UpdatedAt.Equal(stored.CreatedAt) {
 			t.Errorf("stored %+v", stored)
@@ -77,6 +81,16 @@ func TestEgressRules(t *testing.T) {
 		}
 		if _, err := db.FindEgressRuleByID(ctx, a.ID, fqdn.ID); steward.ErrorCode(err) != steward.ENOTFOUND {
 			t.Errorf("deleted rule: %v", err)
+		}
+		if all, err := db.AllEgressRules(ctx, a.ID); err != nil || len(all) != 1 || all[0].ID != ip.ID {
+			t.Errorf("AllEgressRules right after a delete: %v %v", all, err)
+		}
+		third := &steward.EgressRule{TenantID: a.ID, IP: "192.0.2.1", Description: "new"}
+		if err := db.CreateEgressRule(ctx, third); err != nil {
+			t.Fatal(err)
+		}
+		if all, err := db.AllEgressRules(ctx, a.ID); err != nil || len(all) != 2 || all[1].ID != third.ID {
+			t.Errorf("AllEgressRules right after a create: %v %v", all, err)
 		}
 	})
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/steward-dev/steward"
 	"github.com/steward-dev/steward/sqlstore"
@@ -115,6 +117,28 @@ func testConcurrentEmits(t *testing.T, open Opener) {
 				if got[recv] != wantJobs[recv] {
 					t.Errorf("receiver %d has %d queued jobs, want %d", recv, got[recv], wantJobs[recv])
 				}
+			}
+		}
+		checkCounters(t, db, a.ID, recvA1.ID, recvA2.ID)
+		checkCounters(t, db, b.ID, recvB.ID)
+
+		// A queue that reads each job's event with the job hands over the
+		// stored event.
+		_, withEvents := db.Dialect.(sqlstore.OneStatementQueue)
+		leased, err := db.FetchJobs(ctx, "w", 500, time.Minute)
+		if err != nil || len(leased) == 0 {
+			t.Fatalf("fetched %d jobs (%v)", len(leased), err)
+		}
+		for _, j := range leased {
+			if j.Event == nil {
+				if withEvents {
+					t.Errorf("job %d was leased without its event %d", j.ID, j.EventID)
+				}
+				continue
+			}
+			stored, err := db.FindEventByID(ctx, j.TenantID, j.EventID)
+			if err != nil || !reflect.DeepEqual(stored, j.Event) {
+				t.Errorf("job %d's event %+v, stored as %+v (%v)", j.ID, j.Event, stored, err)
 			}
 		}
 		checkCounters(t, db, a.ID, recvA1.ID, recvA2.ID)
