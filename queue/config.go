@@ -54,9 +54,10 @@ type Config struct {
 	// PollInterval is how often an idle engine looks for due jobs without
 	// having been woken.
 	PollInterval time.Duration
-	// FetchCooldown is the least time between an idle engine's wake-up and
-	// its previous fetch, so that a stream of single enqueues is leased in
-	// small batches rather than one transaction per job.
+	// FetchCooldown is the least time from the start of one fetch to the
+	// start of the next one that a wake-up asks for, so that a stream of
+	// single enqueues is leased in small batches rather than one statement
+	// per job.
 	FetchCooldown time.Duration
 	// ShutdownTimeout is how long running jobs may finish after Run's
 	// context ends before their leases are released.

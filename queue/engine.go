@@ -171,6 +171,7 @@ func (e *Engine) fetch(ctx context.Context) {
 		}
 		want := min(free, e.cfg.FetchBatch)
 		wake := e.q.JobsAvailable()
+		fetched := time.Now()
 		// Not ctx: a fetch that committed must hand its jobs to workers.
 		jobs, err := e.q.FetchJobs(context.WithoutCancel(ctx), e.worker, want, e.cfg.Lease)
 		if err != nil {
@@ -189,28 +190,38 @@ func (e *Engine) fetch(ctx context.Context) {
 			e.jobs <- j
 		}
 		if len(jobs) < want {
-			e.idle(ctx, wake)
+			e.idle(ctx, wake, fetched)
 		}
 	}
 }
 
 // idle waits for a wake-up, the next due job or the poll interval; after
 // a timeout it moves due retries and expired leases back to the queue.
-func (e *Engine) idle(ctx context.Context, wake <-chan struct{}) {
+// fetched is when the last fetch began: after a wake-up the next one waits
+// until FetchCooldown after it, so that a stream of single enqueues is
+// leased a few at a time.
+func (e *Engine) idle(ctx context.Context, wake <-chan struct{}, fetched time.Time) {
+	cooldown := func() {
+		if rest := e.cfg.FetchCooldown - time.Since(fetched); rest > 0 {
+			sleep(ctx, rest)
+		}
+	}
+	select {
+	case <-wake: // jobs came while fetching: no need to look for the next due one
+		cooldown()
+		return
+	default:
+	}
 	d := e.cfg.PollInterval
 	if next, err := e.q.NextDue(ctx); err == nil && next != nil {
 		d = min(d, max(next.Sub(e.cfg.Clock.Now()), 5*time.Millisecond))
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
-	started := time.Now()
 	select {
 	case <-ctx.Done():
 	case <-wake:
-		// Let a few more enqueues arrive before the next fetch.
-		if rest := e.cfg.FetchCooldown - time.Since(started); rest > 0 {
-			sleep(ctx, rest)
-		}
+		cooldown()
 	case <-e.retried:
 	case <-t.C:
 		if _, err := e.q.RescueJobs(ctx, 1000); err != nil && ctx.Err() == nil {
