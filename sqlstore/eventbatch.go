@@ -51,9 +51,10 @@ type emitRequest struct {
 	events   []*steward.Event
 }
 
-// emitWriters is how many batches are written at once: while they are
-// all busy, new emits gather into the next batches. A lone emit is
-// written at once, so a quiet server adds no latency.
+// emitWriters is how many batches of each queue (durable, async) are
+// written at once: while they are all busy, new emits gather into the next
+// batches. A lone emit is written at once, so a quiet server adds no
+// latency.
 const emitWriters = 4
 
 // emitBatchMax bounds the events of one batch (one statement's arrays).
@@ -67,9 +68,12 @@ const emitStatementTimeout = 30 * time.Second
 // ready; its writers start on first use and stop when DB.Close runs.
 type emitBatcher struct {
 	start sync.Once
-	reqs  chan *emitRequest
-	quit  chan struct{}
-	wg    sync.WaitGroup
+	// Emits that must be durable before they are answered (a webhook's)
+	// and emits that need not (a running job's) queue apart, so that a
+	// job's events never wait for a disk flush they do not need.
+	durable, async chan *emitRequest
+	quit           chan struct{}
+	wg             sync.WaitGroup
 }
 
 // batchEmit writes the emit through the batcher and waits for its batch to
@@ -77,14 +81,20 @@ type emitBatcher struct {
 func (db *DB) batchEmit(ctx context.Context, d EventBatchDialect, r *emitRequest) error {
 	b := &db.emits
 	b.start.Do(func() {
-		b.reqs, b.quit = make(chan *emitRequest, emitBatchMax), make(chan struct{})
+		b.durable, b.async = make(chan *emitRequest, emitBatchMax), make(chan *emitRequest, emitBatchMax)
+		b.quit = make(chan struct{})
 		for range emitWriters {
-			b.wg.Go(func() { db.emitWriter(d) })
+			b.wg.Go(func() { db.emitWriter(d, b.durable) })
+			b.wg.Go(func() { db.emitWriter(d, b.async) })
 		}
 	})
 	r.ctx, r.done = ctx, make(chan error, 1)
+	queue := b.durable
+	if r.async {
+		queue = b.async
+	}
 	select {
-	case b.reqs <- r:
+	case queue <- r:
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-b.quit:
@@ -106,13 +116,13 @@ func (b *emitBatcher) close() {
 	b.wg.Wait()
 }
 
-// emitWriter writes batches until the batcher closes.
-func (db *DB) emitWriter(d EventBatchDialect) {
+// emitWriter writes batches from queue until the batcher closes.
+func (db *DB) emitWriter(d EventBatchDialect, queue chan *emitRequest) {
 	b := &db.emits
 	for {
 		var first *emitRequest
 		select {
-		case first = <-b.reqs:
+		case first = <-queue:
 		case <-b.quit:
 			return
 		}
@@ -120,7 +130,7 @@ func (db *DB) emitWriter(d EventBatchDialect) {
 	gather:
 		for n < emitBatchMax {
 			select {
-			case r := <-b.reqs:
+			case r := <-queue:
 				batch, n = append(batch, r), n+len(r.payloads)
 			default:
 				break gather
@@ -167,10 +177,9 @@ func (db *DB) writeEmitBatch(d EventBatchDialect, reqs []*emitRequest) error {
 	ctx, cancel := context.WithTimeout(context.Background(), emitStatementTimeout)
 	defer cancel()
 	now := db.Clock.Now()
-	b := EventBatch{Now: Micros(now), Async: true}
+	b := EventBatch{Now: Micros(now), Async: reqs[0].async} // a batch is all async or all durable
 	stamped := map[int64]bool{}
 	for _, r := range reqs {
-		b.Async = b.Async && r.async
 		r.events = make([]*steward.Event, len(r.payloads))
 		for i, p := range r.payloads {
 			e := &steward.Event{TenantID: r.action.TenantID, ActionID: r.action.ID, StoryID: r.action.StoryID,
