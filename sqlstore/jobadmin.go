@@ -11,21 +11,27 @@ import (
 )
 
 // jobWhere returns the condition selecting a tenant's jobs in a state, of
-// one action when actionID is not 0. It is served by jobs_tenant_state or
-// jobs_action_state (whose "state <> 1" it repeats so that SQLite sees the
-// partial index applies), and for jobs in progress by jobs_lease.
+// one action when actionID is not 0. The state is written into the SQL, so
+// that both planners see which partial index applies: jobs_retry_list or
+// jobs_retry_action_list for retry jobs, jobs_lease for jobs in progress,
+// and otherwise jobs_tenant_state or jobs_action_state (whose "state <> 1
+// AND state <> 2" it repeats, since SQLite proves a partial index usable
+// only from terms the query spells out).
 func jobWhere(tenantID int64, state steward.JobState, actionID int64) (string, []any) {
-	if state == steward.JobInProgress {
+	var cond string
+	switch state {
+	case steward.JobInProgress:
 		// The range on lease_until steers both planners to jobs_lease.
-		if actionID != 0 {
-			return `jobs.state = 1 AND jobs.lease_until >= 0 AND jobs.tenant_id = ? AND jobs.action_id = ?`, []any{tenantID, actionID}
-		}
-		return `jobs.state = 1 AND jobs.lease_until >= 0 AND jobs.tenant_id = ?`, []any{tenantID}
+		cond = `jobs.state = 1 AND jobs.lease_until >= 0`
+	case steward.JobRetry:
+		cond = `jobs.state = 2`
+	default:
+		cond = fmt.Sprintf(`jobs.state = %d AND jobs.state <> 1 AND jobs.state <> 2`, int(state))
 	}
 	if actionID != 0 {
-		return `jobs.tenant_id = ? AND jobs.action_id = ? AND jobs.state = ? AND jobs.state <> 1`, []any{tenantID, actionID, int(state)}
+		return cond + ` AND jobs.tenant_id = ? AND jobs.action_id = ?`, []any{tenantID, actionID}
 	}
-	return `jobs.tenant_id = ? AND jobs.state = ? AND jobs.state <> 1`, []any{tenantID, int(state)}
+	return cond + ` AND jobs.tenant_id = ?`, []any{tenantID}
 }
 
 // jobOrder is the "oldest first" order for jobWhere's selection: the

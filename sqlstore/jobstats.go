@@ -19,7 +19,7 @@ const actionJobStatsQuery = `SELECT a.id, a.name, a.oldest,
 	COALESCE(SUM(CASE WHEN c.state = 3 THEN c.n ELSE 0 END), 0)
 FROM (SELECT actions.id, actions.name,
 		(SELECT jobs.created_at FROM jobs
-			WHERE jobs.tenant_id = actions.tenant_id AND jobs.action_id = actions.id AND jobs.state = 0 AND jobs.state <> 1
+			WHERE jobs.tenant_id = actions.tenant_id AND jobs.action_id = actions.id AND jobs.state = 0 AND jobs.state <> 1 AND jobs.state <> 2
 			ORDER BY jobs.created_at, jobs.id LIMIT 1) AS oldest
 	FROM actions WHERE actions.tenant_id = ? ORDER BY actions.id LIMIT ? OFFSET ?) a
 LEFT JOIN job_counts c ON c.tenant_id = ? AND c.action_id = a.id
