@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -67,7 +68,11 @@ const emitStatementTimeout = 30 * time.Second
 // emitBatcher gathers concurrent emits into batches. The zero value is
 // ready; its writers start on first use and stop when DB.Close runs.
 type emitBatcher struct {
-	start sync.Once
+	// mu guards starting and closing; senders hold it shared while they
+	// hand a request over, so that close sees every request handed over.
+	mu      sync.RWMutex
+	started bool
+	closed  bool
 	// Emits that must be durable before they are answered (a webhook's)
 	// and emits that need not (a running job's) queue apart, so that a
 	// job's events never wait for a disk flush they do not need.
@@ -76,18 +81,23 @@ type emitBatcher struct {
 	wg             sync.WaitGroup
 }
 
+// errClosed answers emits made after DB.Close.
+var errClosed = errors.New("the database is closed")
+
 // batchEmit writes the emit through the batcher and waits for its batch to
 // commit or fail.
 func (db *DB) batchEmit(ctx context.Context, d EventBatchDialect, r *emitRequest) error {
 	b := &db.emits
-	b.start.Do(func() {
-		b.durable, b.async = make(chan *emitRequest, emitBatchMax), make(chan *emitRequest, emitBatchMax)
-		b.quit = make(chan struct{})
-		for range emitWriters {
-			b.wg.Go(func() { db.emitWriter(d, b.durable) })
-			b.wg.Go(func() { db.emitWriter(d, b.async) })
-		}
-	})
+	b.mu.RLock()
+	if !b.started {
+		b.mu.RUnlock()
+		b.start(db, d)
+		b.mu.RLock()
+	}
+	if b.closed {
+		b.mu.RUnlock()
+		return errClosed
+	}
 	r.ctx, r.done = ctx, make(chan error, 1)
 	queue := b.durable
 	if r.async {
@@ -96,27 +106,48 @@ func (db *DB) batchEmit(ctx context.Context, d EventBatchDialect, r *emitRequest
 	select {
 	case queue <- r:
 	case <-ctx.Done():
+		b.mu.RUnlock()
 		return ctx.Err()
-	case <-b.quit:
-		return fmt.Errorf("the database is closed")
 	}
+	b.mu.RUnlock()
 	// Once handed over, the request is answered whatever happens (within
 	// emitStatementTimeout): leaving earlier could report a failure for
 	// events that commit a moment later.
 	return <-r.done
 }
 
-// close stops the writers once the requests handed over are written.
-func (b *emitBatcher) close() {
-	if b.quit == nil {
-		b.start.Do(func() {}) // no writer can start any more
+// start starts the writers, once.
+func (b *emitBatcher) start(db *DB, d EventBatchDialect) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.started || b.closed {
 		return
 	}
-	close(b.quit)
-	b.wg.Wait()
+	b.started = true
+	b.durable, b.async = make(chan *emitRequest, emitBatchMax), make(chan *emitRequest, emitBatchMax)
+	b.quit = make(chan struct{})
+	for range emitWriters {
+		b.wg.Go(func() { db.emitWriter(d, b.durable) })
+		b.wg.Go(func() { db.emitWriter(d, b.async) })
+	}
 }
 
-// emitWriter writes batches from queue until the batcher closes.
+// close stops the writers once every request handed over is written.
+// Closing again does nothing.
+func (b *emitBatcher) close() {
+	b.mu.Lock()
+	first := !b.closed
+	b.closed = true
+	started := b.started
+	b.mu.Unlock()
+	if started && first {
+		close(b.quit)
+		b.wg.Wait()
+	}
+}
+
+// emitWriter writes batches from queue until the batcher closes, then
+// writes what is left in it.
 func (db *DB) emitWriter(d EventBatchDialect, queue chan *emitRequest) {
 	b := &db.emits
 	for {
@@ -124,7 +155,11 @@ func (db *DB) emitWriter(d EventBatchDialect, queue chan *emitRequest) {
 		select {
 		case first = <-queue:
 		case <-b.quit:
-			return
+			select {
+			case first = <-queue: // closing: nothing more arrives
+			default:
+				return
+			}
 		}
 		batch, n := []*emitRequest{first}, len(first.payloads)
 	gather:

@@ -145,3 +145,24 @@ func testConcurrentEmits(t *testing.T, open Opener) {
 		checkCounters(t, db, b.ID, recvB.ID)
 	})
 }
+
+// testEmitAfterClose: an emit made after the store closed fails at once
+// instead of waiting for a writer that is gone.
+func testEmitAfterClose(t *testing.T, open Opener) {
+	t.Parallel()
+	withDB(t, open, func(t *testing.T, db *sqlstore.DB) {
+		a, _ := newTenant(t, db, "alpha")
+		src := newAction(t, db, a.ID, "source")
+		if _, err := db.EmitEvents(context.Background(), src, []json.RawMessage{json.RawMessage(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := db.EmitEvents(ctx, src, []json.RawMessage{json.RawMessage(`{}`)}); err == nil || ctx.Err() != nil {
+			t.Errorf("emit after close: %v (context: %v), want an error at once", err, ctx.Err())
+		}
+	})
+}

@@ -34,6 +34,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"Actions", testActions},
 		{"Events", testEvents},
 		{"ConcurrentEmits", testConcurrentEmits},
+		{"EmitAfterClose", testEmitAfterClose},
 		{"ActionSnapshots", testActionSnapshots},
 		{"JobLifecycle", testJobLifecycle},
 		{"JobLeases", testJobLeases},
