@@ -45,6 +45,7 @@ func main() {
 	dur := flag.Duration("duration", 10*time.Second, "length of each fixed-rate phase")
 	sat := flag.Duration("saturation", 10*time.Second, "length of the saturation phase; 0 skips it")
 	conc := flag.Int("concurrency", 64, "POSTs in flight in the saturation phase")
+	ramp := flag.Duration("ramp", 0, "unreported lead-in at each fixed rate before its measured phase (steady state); 0 measures from the rate change")
 	workers := flag.Int("workers", 50, "job workers of each target")
 	pgAdmin := flag.String("postgres", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
 		"URL of a PostgreSQL database from which to create and drop each target's fresh database")
@@ -85,7 +86,7 @@ func main() {
 	failed := false
 	for _, name := range strings.Split(*names, ",") {
 		name = strings.TrimSpace(name)
-		res, m, err := runTarget(ctx, name, bin, dir, *pgAdmin, *workers, sk, rates, *dur, *sat, *conc)
+		res, m, err := runTarget(ctx, name, bin, dir, *pgAdmin, *workers, sk, rates, *dur, *sat, *conc, *ramp)
 		results = append(results, res...)
 		if m != "" {
 			mem = append(mem, m)
@@ -95,7 +96,7 @@ func main() {
 			failed = true
 		}
 	}
-	printTables(results, mem, *workers, *dur, *sat, *conc, loadStart, started)
+	printTables(results, mem, *workers, *dur, *sat, *conc, *ramp, loadStart, started)
 	if failed {
 		os.Exit(1)
 	}
@@ -103,7 +104,7 @@ func main() {
 
 // runTarget starts one target on a fresh database and runs every phase.
 func runTarget(ctx context.Context, name, bin, dir, pgAdmin string, workers int, sk *sink,
-	rates []int, dur, sat time.Duration, conc int) ([]phaseResult, string, error) {
+	rates []int, dur, sat time.Duration, conc int, ramp time.Duration) ([]phaseResult, string, error) {
 	kind, db, ok := strings.Cut(name, "-")
 	if !ok || (kind != "steward" && kind != "river") || (db != "postgres" && db != "sqlite") {
 		return nil, "", fmt.Errorf("unknown target; known: steward-postgres, river-postgres, steward-sqlite, river-sqlite")
@@ -141,6 +142,12 @@ func runTarget(ctx context.Context, name, bin, dir, pgAdmin string, workers int,
 	}
 	var out []phaseResult
 	for _, r := range rates {
+		// Connections the new rate needs open here, not in the measurement.
+		if ramp > 0 {
+			if _, err := runPhase(ctx, t, sk, fmt.Sprintf("%s-%d-ramp", name, r), r, ramp, 0); err != nil {
+				return nil, "", err
+			}
+		}
 		res, err := runPhase(ctx, t, sk, fmt.Sprintf("%s-%d", name, r), r, dur, 0)
 		out = append(out, res)
 		if err != nil {
@@ -193,10 +200,14 @@ func runPhase(ctx context.Context, t target, sk *sink, phase string, rate int, d
 	return res, err
 }
 
-func printTables(results []phaseResult, mem []string, workers int, dur, sat time.Duration, conc int, loadStart string, started time.Time) {
+func printTables(results []phaseResult, mem []string, workers int, dur, sat time.Duration, conc int, ramp time.Duration, loadStart string, started time.Time) {
+	rampNote := ""
+	if ramp > 0 {
+		rampNote = fmt.Sprintf(", each after an unreported %v at its rate", ramp)
+	}
 	host, _ := os.Hostname()
-	fmt.Printf("\nWebhook stream: one event per POST over loopback → Webhook action → HTTP Request action → local sink; %d job workers per target; fixed-rate phases of %v, saturation %v with %d POSTs in flight; %s on %s (%d cores); load average at start: %s, at end: %s; whole run %.0f s\n\n",
-		workers, dur, sat, conc, started.UTC().Format("2006-01-02 15:04 UTC"), host, numCPU(), loadStart, benchenv.LoadAverage(), time.Since(started).Seconds())
+	fmt.Printf("\nWebhook stream: one event per POST over loopback → Webhook action → HTTP Request action → local sink; %d job workers per target; fixed-rate phases of %v%s, saturation %v with %d POSTs in flight; %s on %s (%d cores); load average at start: %s, at end: %s; whole run %.0f s\n\n",
+		workers, dur, rampNote, sat, conc, started.UTC().Format("2006-01-02 15:04 UTC"), host, numCPU(), loadStart, benchenv.LoadAverage(), time.Since(started).Seconds())
 	fmt.Println("| target | offered | accepted events/s | delivered events/s | ingest-to-run p50 | p99 | max | POST p99 | failed POSTs | undelivered |")
 	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range results {
