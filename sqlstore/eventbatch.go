@@ -52,14 +52,28 @@ type emitRequest struct {
 	events   []*steward.Event
 }
 
+// size is the bytes of the request's payloads.
+func (r *emitRequest) size() int {
+	n := 0
+	for _, p := range r.payloads {
+		n += len(p)
+	}
+	return n
+}
+
 // emitWriters is how many batches of each queue (durable, async) are
 // written at once: while they are all busy, new emits gather into the next
 // batches. A lone emit is written at once, so a quiet server adds no
 // latency.
 const emitWriters = 4
 
-// emitBatchMax bounds the events of one batch (one statement's arrays).
-const emitBatchMax = 256
+// emitBatchMax bounds the events of one batch (one statement's arrays),
+// and emitBatchBytes their payloads' size: a batch takes no more requests
+// once past either (a single larger request is written alone).
+const (
+	emitBatchMax   = 256
+	emitBatchBytes = 4 << 20
+)
 
 // emitStatementTimeout bounds one batch's statement: the writer does not
 // use a caller's context, since the batch is shared.
@@ -161,12 +175,12 @@ func (db *DB) emitWriter(d EventBatchDialect, queue chan *emitRequest) {
 				return
 			}
 		}
-		batch, n := []*emitRequest{first}, len(first.payloads)
+		batch, n, size := []*emitRequest{first}, len(first.payloads), first.size()
 	gather:
-		for n < emitBatchMax {
+		for n < emitBatchMax && size < emitBatchBytes {
 			select {
 			case r := <-queue:
-				batch, n = append(batch, r), n+len(r.payloads)
+				batch, n, size = append(batch, r), n+len(r.payloads), size+r.size()
 			default:
 				break gather
 			}
