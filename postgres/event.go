@@ -43,12 +43,7 @@ func (*dialect) InsertEventBatch(ctx context.Context, q sqlstore.Queryer, b sqls
 			JOIN actions r ON r.id = l.receiver_id AND r.tenant_id = ev.tenant_id AND r.disabled = FALSE
 			ORDER BY ev.id, l.receiver_id
 			RETURNING tenant_id, action_id),
-		cn AS (
-			INSERT INTO job_counts (tenant_id, action_id, state, shard, n)
-			SELECT tenant_id, action_id, 0::smallint, $7::smallint, count(*) FROM jb GROUP BY tenant_id, action_id
-			UNION ALL SELECT tenant_id, 0::bigint, 0::smallint, $7::smallint, count(*) FROM jb GROUP BY tenant_id
-			ORDER BY 1, 2
-			ON CONFLICT (tenant_id, action_id, state, shard) DO UPDATE SET n = job_counts.n + excluded.n),
+		cn AS (`+countMoves("jb", "", "0", "$7")+`),
 		st AS (
 			UPDATE actions SET last_event_at = $1 WHERE id = ANY($8::bigint[]) AND (last_event_at IS NULL OR last_event_at < $9::bigint)),
 		rt AS (

@@ -142,20 +142,23 @@ func (*dialect) LockJob(ctx context.Context, tx *sql.Tx, tenantID, id int64) *sq
 }
 
 // countMoves is a WITH member adding to job_counts, on the random shard
-// $shard, the moves of the (tenant_id, action_id) rows of the member src:
-// one job each out of state from and, unless to is "", into state to,
-// with the tenants' totals (action 0). Rows are written in key order, as
-// sqlstore's counts.apply does, so that concurrent statements lock
-// counter rows in the same order.
+// shard, the moves of the (tenant_id, action_id) rows of the member src:
+// one job each out of state from, unless from is "", and into state to,
+// unless to is "", with the tenants' totals (action 0). Rows are written
+// in key order, as sqlstore's counts.apply does, so that concurrent
+// statements lock counter rows in the same order.
 func countMoves(src, from, to, shard string) string {
-	parts := []string{
-		`SELECT tenant_id AS t, action_id AS a, ` + from + `::smallint AS s, -1::bigint AS d FROM ` + src,
-		`SELECT tenant_id, 0, ` + from + `, -1 FROM ` + src,
+	var parts []string
+	add := func(state, d string) {
+		parts = append(parts,
+			`SELECT tenant_id AS t, action_id AS a, `+state+`::smallint AS s, `+d+`::bigint AS d FROM `+src,
+			`SELECT tenant_id, 0, `+state+`, `+d+` FROM `+src)
+	}
+	if from != "" {
+		add(from, "-1")
 	}
 	if to != "" {
-		parts = append(parts,
-			`SELECT tenant_id, action_id, `+to+`, 1 FROM `+src,
-			`SELECT tenant_id, 0, `+to+`, 1 FROM `+src)
+		add(to, "1")
 	}
 	return `INSERT INTO job_counts (tenant_id, action_id, state, shard, n)
 		SELECT t, a, s, ` + shard + `::smallint, sum(d) FROM (` + strings.Join(parts, " UNION ALL ") + `) moves

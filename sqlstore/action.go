@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -187,11 +186,9 @@ func (db *DB) FindActionByGUID(ctx context.Context, guid string) (*steward.Actio
 }
 
 func (db *DB) findAction(ctx context.Context, where string, args ...any) (*steward.Action, error) {
-	a, err := scanAction(db.queryRow(ctx, `SELECT `+actionColumns+` FROM actions WHERE `+where, args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("action")
-	} else if err != nil {
-		return nil, fmt.Errorf("find action: %w", err)
+	a, err := db.readAction(ctx, where, args...)
+	if err != nil {
+		return nil, err
 	}
 	if err := db.loadLinks(ctx, []*steward.Action{a}); err != nil {
 		return nil, err

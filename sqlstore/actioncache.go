@@ -42,9 +42,9 @@ func (db *DB) ActionSnapshotByGUID(ctx context.Context, guid string) (*steward.A
 	return db.actions.byGUID.load(guid, func() (*steward.Action, error) { return db.readAction(ctx, `guid = ?`, guid) })
 }
 
-// readAction reads one action without its links.
-func (db *DB) readAction(ctx context.Context, where string, arg any) (*steward.Action, error) {
-	a, err := scanAction(db.readRow(ctx, `SELECT `+actionColumns+` FROM actions WHERE `+where, arg))
+// readAction reads one action without its links (findAction adds them).
+func (db *DB) readAction(ctx context.Context, where string, args ...any) (*steward.Action, error) {
+	a, err := scanAction(db.readRow(ctx, `SELECT `+actionColumns+` FROM actions WHERE `+where, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("action")
 	} else if err != nil {
