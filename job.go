@@ -3,6 +3,7 @@ package steward
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -185,4 +186,50 @@ type JobQueue interface {
 	WatchJobs(ctx context.Context) error
 	// QueueSizes returns every tenant's counts per state (for metrics).
 	QueueSizes(ctx context.Context) (map[JobState]int64, error)
+}
+
+// JobCompletion is a running job's offer to be completed by its last
+// write: the engine puts one in the context of each job it runs, and a
+// store that can delete the job (with its counters) in the same statement
+// as the job's events does so and marks it completed, so that the events
+// and the completion commit together and the engine records nothing more
+// for that job. A store that cannot leaves it alone and the engine
+// completes the job as usual.
+//
+// While the write is under way the job may vanish from the queue at any
+// moment, so the engine's heartbeat must not take its absence for a lost
+// lease: Begin marks that time, and Abort ends it if the write failed.
+type JobCompletion struct {
+	JobID  int64
+	Worker string
+	state  atomic.Int32 // 0 offered, 1 being written, 2 completed
+}
+
+// Begin records that a write completing the job is under way.
+func (c *JobCompletion) Begin() { c.state.CompareAndSwap(0, 1) }
+
+// Abort records that the write begun did not commit.
+func (c *JobCompletion) Abort() { c.state.CompareAndSwap(1, 0) }
+
+// MarkCompleted records that the store completed the job.
+func (c *JobCompletion) MarkCompleted() { c.state.Store(2) }
+
+// Completed reports whether the store completed the job.
+func (c *JobCompletion) Completed() bool { return c != nil && c.state.Load() == 2 }
+
+// Pending reports whether a write completing the job is under way or done:
+// the job may be gone from the queue without its lease having been lost.
+func (c *JobCompletion) Pending() bool { return c != nil && c.state.Load() != 0 }
+
+type jobCompletionKey struct{}
+
+// WithJobCompletion returns ctx carrying c.
+func WithJobCompletion(ctx context.Context, c *JobCompletion) context.Context {
+	return context.WithValue(ctx, jobCompletionKey{}, c)
+}
+
+// JobCompletionFrom returns the completion ctx carries, or nil.
+func JobCompletionFrom(ctx context.Context) *JobCompletion {
+	c, _ := ctx.Value(jobCompletionKey{}).(*JobCompletion)
+	return c
 }

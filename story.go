@@ -139,11 +139,16 @@ type EventFilter struct {
 
 // JobEventEmitter is implemented by event stores that can store a running
 // job's events without waiting for them to be durable. The job's
-// completion is recorded after its events, so a crash that loses the
-// events loses the completion too and the job runs again: at-least-once
-// delivery holds, and each run's events cost no wait for a disk flush.
+// completion is recorded with its events or after them, so a crash that
+// loses the events loses the completion too and the job runs again:
+// at-least-once delivery holds, and each run's events cost no wait for a
+// disk flush.
 type JobEventEmitter interface {
-	// EmitJobEvents is EmitEventsAt for the events of a job being run.
+	// EmitJobEvents is EmitEventsAt for the events of a job being run,
+	// written as the job's last write: when ctx carries the engine's
+	// JobCompletion, the store may complete the job in the same statement
+	// (and marks the completion so). Nothing the job does after it may
+	// fail the job.
 	EmitJobEvents(ctx context.Context, a *Action, depth int, payloads []json.RawMessage) ([]*Event, error)
 }
 

@@ -174,6 +174,8 @@ func (r *Runner) Run(ctx context.Context, job *steward.Job) error {
 		}
 		payloads = append(payloads, b)
 	}
+	// The events are the job's last write: a store that can completes the
+	// job with them (steward.JobCompletion), so nothing may fail after.
 	if je, ok := r.Events.(steward.JobEventEmitter); ok {
 		_, err = je.EmitJobEvents(ctx, a, depth, payloads)
 	} else {

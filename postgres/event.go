@@ -12,7 +12,9 @@ import (
 // InsertEventBatch writes a batch of emits with one statement that commits
 // on its own: the events, one queued job per event and enabled receiver
 // of its action, the receivers' job counters (one random shard), the
-// actions' last_event_at stamps and their retention deletes. One round
+// actions' last_event_at stamps and their retention deletes, and the
+// completions of the jobs whose last write these events are (deleted,
+// with their counters, if their worker still holds them). One round
 // trip, however many webhooks and jobs the batch gathered, where one
 // transaction per emit took five or six.
 func (*dialect) InsertEventBatch(ctx context.Context, q sqlstore.Queryer, b sqlstore.EventBatch) ([]int64, int, error) {
@@ -29,6 +31,10 @@ func (*dialect) InsertEventBatch(ctx context.Context, q sqlstore.Queryer, b sqls
 	if b.Stamps == nil {
 		b.Stamps = []int64{}
 	}
+	doneIDs, doneWorkers := make([]int64, len(b.Done)), make([]string, len(b.Done))
+	for i, d := range b.Done {
+		doneIDs[i], doneWorkers[i] = d.JobID, d.Worker
+	}
 	// Event ids come from the identity sequence in the order of the
 	// unnest (a function scan, in array order), so sorted ids are in the
 	// batch's order.
@@ -43,7 +49,11 @@ func (*dialect) InsertEventBatch(ctx context.Context, q sqlstore.Queryer, b sqls
 			JOIN actions r ON r.id = l.receiver_id AND r.tenant_id = ev.tenant_id AND r.disabled = FALSE
 			ORDER BY ev.id, l.receiver_id
 			RETURNING tenant_id, action_id),
-		cn AS (`+countMoves("jb", "", "0", "$7")+`),
+		dn AS (
+			DELETE FROM jobs j USING unnest($15::bigint[], $16::text[]) AS d(id, w)
+			WHERE j.id = d.id AND j.worker = d.w AND j.state = 1
+			RETURNING j.tenant_id, j.action_id),
+		cn AS (`+countMoves("$7", countMove{"jb", "", "0"}, countMove{"dn", "1", ""})+`),
 		st AS (
 			UPDATE actions SET last_event_at = $1 WHERE id = ANY($8::bigint[]) AND (last_event_at IS NULL OR last_event_at < $9::bigint)),
 		rt AS (
@@ -54,7 +64,7 @@ func (*dialect) InsertEventBatch(ctx context.Context, q sqlstore.Queryer, b sqls
 		SELECT id, (SELECT count(*) FROM jb) FROM ev
 		WHERE set_config('synchronous_commit', CASE WHEN $13::boolean THEN 'off' ELSE current_setting('synchronous_commit') END, true) IS NOT NULL`,
 		b.Now, tenants, actions, stories, payloads, depths, rand.IntN(countShards),
-		b.Stamps, b.Now-1_000_000, rt, ra, rc, b.Async, steward.JobKindReceive)
+		b.Stamps, b.Now-1_000_000, rt, ra, rc, b.Async, steward.JobKindReceive, doneIDs, doneWorkers)
 	if err != nil {
 		return nil, 0, err
 	}

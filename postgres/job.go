@@ -141,24 +141,29 @@ func (*dialect) LockJob(ctx context.Context, tx *sql.Tx, tenantID, id int64) *sq
 	return tx.QueryRowContext(ctx, `SELECT `+sqlstore.JobColumns+` FROM jobs WHERE jobs.id = $1 AND jobs.tenant_id = $2 FOR UPDATE`, id, tenantID)
 }
 
-// countMoves is a WITH member adding to job_counts, on the random shard
-// shard, the moves of the (tenant_id, action_id) rows of the member src:
-// one job each out of state from, unless from is "", and into state to,
-// unless to is "", with the tenants' totals (action 0). Rows are written
-// in key order, as sqlstore's counts.apply does, so that concurrent
-// statements lock counter rows in the same order.
-func countMoves(src, from, to, shard string) string {
+// countMove is one member's jobs moving between states, for countMoves:
+// the (tenant_id, action_id) rows of the WITH member src, one job each
+// out of state from, unless from is "", and into state to, unless to is "".
+type countMove struct{ src, from, to string }
+
+// countMoves is a WITH member adding the moves to job_counts, on the
+// random shard shard, with the tenants' totals (action 0). Rows are
+// written in key order, as sqlstore's counts.apply does, so that
+// concurrent statements lock counter rows in the same order.
+func countMoves(shard string, moves ...countMove) string {
 	var parts []string
-	add := func(state, d string) {
+	add := func(src, state, d string) {
 		parts = append(parts,
 			`SELECT tenant_id AS t, action_id AS a, `+state+`::smallint AS s, `+d+`::bigint AS d FROM `+src,
 			`SELECT tenant_id, 0, `+state+`, `+d+` FROM `+src)
 	}
-	if from != "" {
-		add(from, "-1")
-	}
-	if to != "" {
-		add(to, "1")
+	for _, m := range moves {
+		if m.from != "" {
+			add(m.src, m.from, "-1")
+		}
+		if m.to != "" {
+			add(m.src, m.to, "1")
+		}
 	}
 	return `INSERT INTO job_counts (tenant_id, action_id, state, shard, n)
 		SELECT t, a, s, ` + shard + `::smallint, sum(d) FROM (` + strings.Join(parts, " UNION ALL ") + `) moves
@@ -180,7 +185,7 @@ func (*dialect) LeaseJobsNow(ctx context.Context, q sqlstore.Queryer, worker str
 			UPDATE jobs SET state = 1, lease_until = $1, worker = $2, started_at = $3
 			WHERE id IN (SELECT id FROM jobs WHERE state = 0 AND run_at <= $3 ORDER BY run_at, id LIMIT $4 FOR UPDATE SKIP LOCKED)
 			RETURNING `+sqlstore.JobColumns+`),
-		counted AS (`+countMoves("leased", "0", "1", "$5")+`)
+		counted AS (`+countMoves("$5", countMove{"leased", "0", "1"})+`)
 		SELECT leased.*, e.id, e.action_id, e.story_id, e.payload, e.depth, e.created_at
 		FROM leased LEFT JOIN events e ON e.id = leased.event_id AND e.tenant_id = leased.tenant_id
 		WHERE `+asyncCommit,
@@ -194,7 +199,7 @@ func (*dialect) CompleteJobsNow(ctx context.Context, q sqlstore.Queryer, worker 
 	var n int
 	err := q.QueryRowContext(ctx, `WITH done AS (
 			DELETE FROM jobs WHERE id = ANY($1) AND worker = $2 AND state = 1 RETURNING tenant_id, action_id),
-		counted AS (`+countMoves("done", "1", "", "$3")+`)
+		counted AS (`+countMoves("$3", countMove{"done", "1", ""})+`)
 		SELECT count(*) FROM done WHERE `+asyncCommit,
 		ids, worker, rand.IntN(countShards)).Scan(&n)
 	return n, err

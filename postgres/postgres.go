@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/steward-dev/steward"
@@ -32,26 +33,54 @@ var migrations embed.FS
 // Writes and reads get separate pools: the job engine and a stream of
 // enqueues can hold every connection of the write pool, and admin and API
 // reads (job_stats, lists, authentication) must not wait behind them.
+//
+// The event batch (sqlstore's emit writers) has a third, small pool whose
+// sessions plan each prepared statement once (plan_cache_mode =
+// force_generic_plan). The batch takes arrays whose length a custom plan
+// counts, so PostgreSQL judged the generic plan (which assumes ten
+// elements) dearer than the one-element custom plans and planned the
+// statement again on most calls: about 1 ms of CPU each, more than the
+// statement's own execution (BENCHMARKS.md, "The event path, third
+// round"). Only that statement gets this: the lease and the admin writes
+// need custom plans at millions of jobs (a generic lease took 0.66 s).
 func Open(ctx context.Context, url string) (*sqlstore.DB, error) {
-	write, err := openPool(ctx, url, 24)
+	write, err := openPool(ctx, url, 24, "")
 	if err != nil {
 		return nil, err
 	}
-	read, err := openPool(ctx, url, 16)
+	read, err := openPool(ctx, url, 16, "")
 	if err != nil {
 		write.Close()
 		return nil, err
 	}
-	return sqlstore.New(write, read, &dialect{}), nil
+	events, err := openPool(ctx, url, sqlstore.EmitWriters, "SET plan_cache_mode = force_generic_plan")
+	if err != nil {
+		write.Close()
+		read.Close()
+		return nil, err
+	}
+	db := sqlstore.New(write, read, &dialect{})
+	db.Events = events
+	return db, nil
 }
 
-// openPool opens a pool of at most n connections and checks that the
-// server answers.
-func openPool(ctx context.Context, url string, n int) (*sql.DB, error) {
-	db, err := sql.Open("pgx", url)
+// openPool opens a pool of at most n connections, each of which runs the
+// statement setup (unless empty) once connected, and checks that the
+// server answers. setup is a SET rather than a startup parameter so that
+// connection poolers which refuse unknown startup parameters still work.
+func openPool(ctx context.Context, url string, n int, setup string) (*sql.DB, error) {
+	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
+	var opts []stdlib.OptionOpenDB
+	if setup != "" {
+		opts = append(opts, stdlib.OptionAfterConnect(func(ctx context.Context, c *pgx.Conn) error {
+			_, err := c.Exec(ctx, setup)
+			return err
+		}))
+	}
+	db := stdlib.OpenDB(*cfg, opts...)
 	db.SetMaxOpenConns(n)
 	db.SetMaxIdleConns(n)
 	db.SetConnMaxIdleTime(5 * time.Minute)
@@ -63,8 +92,6 @@ func openPool(ctx context.Context, url string, n int) (*sql.DB, error) {
 	}
 	return db, nil
 }
-
-var _ = stdlib.GetDefaultDriver // registers the "pgx" database/sql driver
 
 // dialect implements sqlstore.Dialect for PostgreSQL.
 type dialect struct {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
@@ -293,5 +294,67 @@ func TestStoreReadsSurviveTerminatedPool(t *testing.T) {
 		if err := tt.call(); err != nil {
 			t.Errorf("%s after termination: %v", tt.name, err)
 		}
+	}
+}
+
+// TestEventPoolPlansOnce checks that the event pool's sessions, new ones
+// after a terminated pool included, plan prepared statements once
+// (force_generic_plan), that the write and read pools keep PostgreSQL's
+// choice, and that events are written through the event pool.
+func TestEventPoolPlansOnce(t *testing.T) {
+	t.Parallel()
+	db, name := openNamed(t)
+	a := admin(t)
+	mode := func(pool *sql.DB) string {
+		t.Helper()
+		var m string
+		var err error
+		// The first use of a terminated session fails; the pool then
+		// opens a new one.
+		for range 3 {
+			if err = pool.QueryRow(`SELECT current_setting('plan_cache_mode')`).Scan(&m); err == nil {
+				return m
+			}
+		}
+		t.Fatal(err)
+		return ""
+	}
+	if db.Events == nil {
+		t.Fatal("no event pool")
+	}
+	for round := range 2 {
+		if m := mode(db.Events); m != "force_generic_plan" {
+			t.Errorf("round %d: event pool plan_cache_mode = %q, want force_generic_plan", round, m)
+		}
+		for _, p := range []*sql.DB{db.Write, db.Read} {
+			if m := mode(p); m != "auto" {
+				t.Errorf("round %d: write or read pool plan_cache_mode = %q, want auto", round, m)
+			}
+		}
+		terminate(t, a, name)
+	}
+	// An emit goes through the event pool: it opens a connection there.
+	ctx := context.Background()
+	tn := &steward.Tenant{Name: "events"}
+	if err := db.CreateTenant(ctx, tn); err != nil {
+		t.Fatal(err)
+	}
+	st := &steward.Story{TenantID: tn.ID, Name: "s"}
+	if err := db.CreateStory(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	act := &steward.Action{TenantID: tn.ID, StoryID: st.ID, Type: "webhook", Name: "in"}
+	if err := db.CreateAction(ctx, act); err != nil {
+		t.Fatal(err)
+	}
+	// With the write pool closed, only the event pool can write it.
+	db.Write.Close()
+	evs, err := db.EmitEvents(ctx, act, []json.RawMessage{json.RawMessage(`{"a":1}`)})
+	if err != nil {
+		t.Fatalf("emit with the write pool closed: %v", err)
+	}
+	var payload string
+	if err := db.Read.QueryRow(`SELECT payload FROM events WHERE id = $1`, evs[0].ID).Scan(&payload); err != nil || payload != `{"a":1}` {
+		t.Errorf("event %d: payload %q (%v)", evs[0].ID, payload, err)
 	}
 }

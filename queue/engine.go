@@ -65,6 +65,10 @@ type running struct {
 	started bool
 	lost    bool
 	cancel  context.CancelFunc
+	// completion is the job's offer to the store (steward.JobCompletion):
+	// once the store completed the job with its events, the job is no
+	// longer leased and the heartbeat leaves it alone.
+	completion *steward.JobCompletion
 }
 
 type result struct {
@@ -72,6 +76,7 @@ type result struct {
 	err        error
 	dur        time.Duration
 	actionType string // as the handler reported it (report.go)
+	completed  bool   // the store completed the job with its last write
 }
 
 // New returns an engine that runs jobs from q with h.
@@ -237,8 +242,9 @@ func (e *Engine) work(jobCtx context.Context) {
 		e.mu.Lock()
 		r := e.inflight[j.ID]
 		ok := r != nil && !r.lost && !e.stopping.Load()
+		comp := &steward.JobCompletion{JobID: j.ID, Worker: e.worker}
 		if ok {
-			r.started, r.cancel = true, cancel
+			r.started, r.cancel, r.completion = true, cancel, comp
 		}
 		e.mu.Unlock()
 		if !ok {
@@ -246,13 +252,18 @@ func (e *Engine) work(jobCtx context.Context) {
 			continue
 		}
 		ctx, rep := withReport(ctx)
+		ctx = steward.WithJobCompletion(ctx, comp)
 		start := time.Now()
 		err := e.call(ctx, j)
 		cancel()
+		completed := comp.Completed()
+		if completed {
+			err = nil // the store recorded it done: nothing can fail it now
+		}
 		if err != nil && jobCtx.Err() != nil {
 			continue // interrupted by shutdown: its lease is released
 		}
-		e.results <- result{job: j, err: err, dur: time.Since(start), actionType: rep.actionType}
+		e.results <- result{job: j, err: err, dur: time.Since(start), actionType: rep.actionType, completed: completed}
 	}
 }
 
@@ -343,6 +354,9 @@ func (e *Engine) finish(batch []result) {
 func (e *Engine) outcomes(batch []result) (done []int64, failed []steward.JobFailure, dead bool) {
 	now := e.cfg.Clock.Now()
 	for _, r := range batch {
+		if r.completed {
+			continue // completed by the store with its events
+		}
 		if r.err == nil {
 			done = append(done, r.job.ID)
 			continue
@@ -479,8 +493,10 @@ func (e *Engine) heartbeat(ctx context.Context) {
 		}
 		e.mu.Lock()
 		ids := make([]int64, 0, len(e.inflight))
-		for id := range e.inflight {
-			ids = append(ids, id)
+		for id, r := range e.inflight {
+			if !r.completion.Completed() {
+				ids = append(ids, id)
+			}
 		}
 		e.mu.Unlock()
 		if len(ids) == 0 {
@@ -503,7 +519,7 @@ func (e *Engine) heartbeat(ctx context.Context) {
 		e.mu.Lock()
 		for _, id := range ids {
 			r := e.inflight[id]
-			if r == nil || still[id] || r.lost {
+			if r == nil || still[id] || r.lost || r.completion.Pending() {
 				continue
 			}
 			e.cfg.Log.Warn("job lease lost", "job_id", id)

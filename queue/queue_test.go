@@ -2,9 +2,11 @@ package queue_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -47,15 +49,16 @@ func newTenant(t *testing.T, db *sqlstore.DB, name string) int64 {
 	return tn.ID
 }
 
-// newAction creates an action in the tenant's default story.
-func newAction(t *testing.T, db *sqlstore.DB, tenantID int64, name string) int64 {
+// newAction creates an action in the tenant's default story, fed by the
+// actions of sources.
+func newAction(t *testing.T, db *sqlstore.DB, tenantID int64, name string, sources ...int64) int64 {
 	t.Helper()
 	ctx := context.Background()
 	stories, _, err := db.FindStories(ctx, tenantID, steward.PageRequest{Page: 1, PerPage: 1})
 	if err != nil || len(stories) == 0 {
 		t.Fatalf("no default story: %v", err)
 	}
-	a := &steward.Action{TenantID: tenantID, StoryID: stories[0].ID, Type: steward.ActionWebhook, Name: name, Options: map[string]any{}}
+	a := &steward.Action{TenantID: tenantID, StoryID: stories[0].ID, Type: steward.ActionWebhook, Name: name, Options: map[string]any{}, SourceIDs: sources}
 	if err := db.CreateAction(ctx, a); err != nil {
 		t.Fatal(err)
 	}
@@ -506,6 +509,134 @@ func TestUnrecordedOutcomeKeepsLease(t *testing.T) {
 		wg.Wait()
 		if n := runs.Load(); n != 1 {
 			t.Errorf("a job whose outcome could not be recorded ran %d times, want once", n)
+		}
+	})
+}
+
+// recordingFinish is a JobQueue that remembers the ids FinishJobs was
+// asked to complete.
+type recordingFinish struct {
+	steward.JobQueue
+	mu   sync.Mutex
+	done map[int64]bool
+}
+
+func (q *recordingFinish) FinishJobs(ctx context.Context, worker string, done []int64, failed []steward.JobFailure) error {
+	q.mu.Lock()
+	for _, id := range done {
+		q.done[id] = true
+	}
+	q.mu.Unlock()
+	return q.JobQueue.FinishJobs(ctx, worker, done, failed)
+}
+
+// lockedBuffer is a log sink safe for concurrent writes.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf = append(b.buf, p...)
+	return len(p), nil
+}
+
+func (b *lockedBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return string(b.buf) }
+
+// TestJobCompletedWithItsEvents runs jobs whose handler emits the job's
+// events and then outlives several heartbeats: where the store completes
+// the job with its events (a batching store), the engine does not finish
+// it again and its heartbeat does not report the gone job as a lost
+// lease; elsewhere the engine completes it. Either way every job runs
+// once, its event reaches the receiver, and the counters add up.
+func TestJobCompletedWithItsEvents(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		tenant := newTenant(t, db, "t")
+		src := newAction(t, db, tenant, "source")
+		mid := newAction(t, db, tenant, "middle", src)
+		recv := newAction(t, db, tenant, "receiver", mid)
+		midAction, err := db.FindActionByID(ctx, tenant, mid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const n = 4
+		var runs atomic.Int64
+		var logs lockedBuffer
+		cfg := queue.DefaultConfig()
+		cfg.Workers, cfg.Lease, cfg.PollInterval = n, 300*time.Millisecond, 20*time.Millisecond
+		cfg.Log = slog.New(slog.NewTextHandler(&logs, nil))
+		q := &recordingFinish{JobQueue: db, done: map[int64]bool{}}
+		var completed sync.Map // job id → the store completed it with its events
+		handler := func(ctx context.Context, j *steward.Job) error {
+			if j.ActionID != mid {
+				return nil // the receiver's jobs
+			}
+			runs.Add(1)
+			if _, err := db.EmitJobEvents(ctx, midAction, 1, []json.RawMessage{json.RawMessage(`{}`)}); err != nil {
+				return err
+			}
+			completed.Store(j.ID, steward.JobCompletionFrom(ctx).Completed())
+			time.Sleep(400 * time.Millisecond) // more than a lease: heartbeats run meanwhile
+			return nil
+		}
+		payloads := make([]json.RawMessage, n)
+		for i := range payloads {
+			payloads[i] = json.RawMessage(`{}`)
+		}
+		srcAction, err := db.FindActionByID(ctx, tenant, src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.EmitEvents(ctx, srcAction, payloads); err != nil {
+			t.Fatal(err)
+		}
+		e := queue.New(q, handler, cfg)
+		var wg sync.WaitGroup
+		wg.Go(func() { e.Run(ctx) })
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			st, _ := db.JobStats(ctx, tenant, 0)
+			if runs.Load() == n && st.Queued+st.InProgress+st.Retry+st.Dead == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("jobs not finished: %+v, %d runs", st, runs.Load())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		cancel()
+		wg.Wait()
+		if r := runs.Load(); r != n {
+			t.Errorf("%d jobs ran %d times", n, r)
+		}
+		_, batched := db.Dialect.(sqlstore.EventBatchDialect)
+		count := 0
+		completed.Range(func(id, byStore any) bool {
+			count++
+			q.mu.Lock()
+			finished := q.done[id.(int64)]
+			q.mu.Unlock()
+			if byStore.(bool) == finished || byStore.(bool) != batched {
+				t.Errorf("job %d: completed with its events %v, finished by the engine %v (store batches emits: %v)", id, byStore, finished, batched)
+			}
+			return true
+		})
+		if count != n {
+			t.Errorf("%d jobs ran, want %d", count, n)
+		}
+		if strings.Contains(logs.String(), "lease lost") {
+			t.Errorf("the engine reported a lease lost:\n%s", logs.String())
+		}
+		for _, a := range []int64{mid, recv} {
+			for _, s := range steward.JobStates {
+				if c := countState(t, db, tenant, a, s); c != 0 {
+					t.Errorf("action %d: %d jobs left %v", a, c, s)
+				}
+			}
 		}
 	})
 }

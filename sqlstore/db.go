@@ -27,8 +27,11 @@ import (
 // PostgreSQL they are two pools of the same database, so that reads never
 // wait for a connection behind the job engine and enqueues.
 type DB struct {
-	Write   *sql.DB
-	Read    *sql.DB
+	Write *sql.DB
+	Read  *sql.DB
+	// Events, when set, is the pool the event batch is written through
+	// (PostgreSQL: sessions that plan its statement once); else Write.
+	Events  *sql.DB
 	Dialect Dialect
 	Clock   steward.Clock
 
@@ -55,11 +58,30 @@ func (db *DB) Close() error {
 		st.(*sql.Stmt).Close()
 		return true
 	})
-	err := db.Write.Close()
-	if db.Read != db.Write {
-		err = errors.Join(err, db.Read.Close())
+	var err error
+	for _, p := range db.Pools() {
+		err = errors.Join(err, p.DB.Close())
 	}
 	return err
+}
+
+// Pool is one of a store's connection pools, by name.
+type Pool struct {
+	Name string // write, read, events
+	DB   *sql.DB
+}
+
+// Pools returns the store's distinct pools: write, then read and events
+// when the dialect opened them.
+func (db *DB) Pools() []Pool {
+	pools := []Pool{{"write", db.Write}}
+	if db.Read != db.Write {
+		pools = append(pools, Pool{"read", db.Read})
+	}
+	if db.Events != nil {
+		pools = append(pools, Pool{"events", db.Events})
+	}
+	return pools
 }
 
 // Ping checks that the database answers (readiness).

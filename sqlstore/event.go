@@ -58,6 +58,9 @@ func (db *DB) emitEvents(ctx context.Context, a *steward.Action, depth int, payl
 	// transaction as its change (audit.go), which a shared batch cannot.
 	if d, ok := db.Dialect.(EventBatchDialect); ok && !auditDue(ctx) {
 		r := &emitRequest{action: a, depth: depth, payloads: payloads, async: async}
+		if async {
+			r.completion = steward.JobCompletionFrom(ctx)
+		}
 		if err := db.batchEmit(ctx, d, r); err != nil {
 			return nil, fmt.Errorf("emit events of action %d: %w", a.ID, err)
 		}

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,6 +35,15 @@ type EventBatch struct {
 	Retention []EventRetention
 	// Async lets the statement commit without waiting for durability.
 	Async bool
+	// Done are the running jobs these events are the last write of: each
+	// is deleted, with its counters, if its worker still holds it.
+	Done []JobDone
+}
+
+// JobDone is a job completed by an event batch, if worker holds it.
+type JobDone struct {
+	JobID  int64
+	Worker string
 }
 
 // EventRetention is one action's keep_events_for, as a cutoff in Micros.
@@ -48,8 +58,11 @@ type emitRequest struct {
 	depth    int
 	payloads []json.RawMessage
 	async    bool
-	done     chan error // buffered: the writer never waits for the caller
-	events   []*steward.Event
+	// completion, when set, is the running job these events are the last
+	// write of (steward.JobCompletion): the batch completes it too.
+	completion *steward.JobCompletion
+	done       chan error // buffered: the writer never waits for the caller
+	events     []*steward.Event
 }
 
 // size is the bytes of the request's payloads.
@@ -66,6 +79,10 @@ func (r *emitRequest) size() int {
 // batches. A lone emit is written at once, so a quiet server adds no
 // latency.
 const emitWriters = 4
+
+// EmitWriters is how many connections the emit writers use at most: a
+// dialect's event pool (DB.Events) needs no more.
+const EmitWriters = 2 * emitWriters
 
 // emitBatchMax bounds the events of one batch (one statement's arrays),
 // and emitBatchBytes their payloads' size: a batch takes no more requests
@@ -218,10 +235,19 @@ func (db *DB) writeEmits(d EventBatchDialect, batch []*emitRequest) {
 	}
 }
 
+// eventPool is the pool the event batch is written through.
+func (db *DB) eventPool() *sql.DB {
+	if db.Events != nil {
+		return db.Events
+	}
+	return db.Write
+}
+
 // writeEmitBatch writes the requests' events in one statement, running it
 // again when the dialect says it certainly did not commit (a lost
 // connection) or failed in a way a new attempt fixes (a deadlock), and
-// fills in each request's events.
+// fills in each request's events. The running jobs whose last write these
+// events are (emitRequest.completion) are completed by the same statement.
 func (db *DB) writeEmitBatch(d EventBatchDialect, reqs []*emitRequest) error {
 	ctx, cancel := context.WithTimeout(context.Background(), emitStatementTimeout)
 	defer cancel()
@@ -235,6 +261,10 @@ func (db *DB) writeEmitBatch(d EventBatchDialect, reqs []*emitRequest) error {
 				Payload: p, Depth: r.depth, CreatedAt: FromMicros(b.Now)}
 			r.events[i] = e
 			b.Events = append(b.Events, e)
+		}
+		if c := r.completion; c != nil && !c.Completed() {
+			c.Begin()
+			b.Done = append(b.Done, JobDone{JobID: c.JobID, Worker: c.Worker})
 		}
 		a := r.action
 		if stamped[a.ID] {
@@ -251,10 +281,16 @@ func (db *DB) writeEmitBatch(d EventBatchDialect, reqs []*emitRequest) error {
 	}
 	var ids []int64
 	var jobs int
-	if err := db.statement(ctx, func() (err error) {
-		ids, jobs, err = d.InsertEventBatch(ctx, db.Write, b)
+	pool := db.eventPool()
+	if err := db.statementOn(ctx, pool, func() (err error) {
+		ids, jobs, err = d.InsertEventBatch(ctx, pool, b)
 		return err
 	}); err != nil {
+		for _, r := range reqs {
+			if r.completion != nil {
+				r.completion.Abort()
+			}
+		}
 		return err
 	}
 	if len(ids) != len(b.Events) {
@@ -262,6 +298,11 @@ func (db *DB) writeEmitBatch(d EventBatchDialect, reqs []*emitRequest) error {
 	}
 	for i, e := range b.Events {
 		e.ID = ids[i]
+	}
+	for _, r := range reqs {
+		if r.completion != nil {
+			r.completion.MarkCompleted()
+		}
 	}
 	if jobs > 0 {
 		db.jobsReady()

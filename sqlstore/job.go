@@ -279,7 +279,7 @@ func (db *DB) ExtendLeases(ctx context.Context, worker string, ids []int64, unti
 	for rest := ids; len(rest) > 0; {
 		n := min(len(rest), idBatch)
 		got, err := db.extendLeases(ctx, worker, rest[:n], Micros(until))
-		for retry := 0; err != nil && retry < connRetries && db.retryWrite(ctx, err, db.Dialect.ConnectionLost); retry++ {
+		for retry := 0; err != nil && retry < connRetries && db.retryWrite(ctx, db.Write, err, db.Dialect.ConnectionLost); retry++ {
 			got, err = db.extendLeases(ctx, worker, rest[:n], Micros(until))
 		}
 		if err != nil {

@@ -88,7 +88,7 @@ func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, 
 		return db.execAudited(ctx, query, args...) // with the request's audit record (audit.go)
 	}
 	res, err := db.Write.ExecContext(ctx, db.Q(query), args...)
-	for retry := 0; err != nil && retry < connRetries && db.retryWrite(ctx, err, db.Dialect.NotCommitted); retry++ {
+	for retry := 0; err != nil && retry < connRetries && db.retryWrite(ctx, db.Write, err, db.Dialect.NotCommitted); retry++ {
 		res, err = db.Write.ExecContext(ctx, db.Q(query), args...)
 	}
 	return res, db.Dialect.TranslateError(err)
@@ -139,11 +139,11 @@ func liveConn(ctx context.Context, pool *sql.DB) (*sql.Conn, error) {
 // retryWrite reports whether a write outside a transaction that failed
 // with err should run again, as safe says, after clearing dead connections
 // from the write pool.
-func (db *DB) retryWrite(ctx context.Context, err error, safe func(error) bool) bool {
+func (db *DB) retryWrite(ctx context.Context, pool *sql.DB, err error, safe func(error) bool) bool {
 	if ctx.Err() != nil || !safe(err) {
 		return false
 	}
-	c, cerr := liveConn(ctx, db.Write)
+	c, cerr := liveConn(ctx, pool)
 	if cerr != nil {
 		return false
 	}
@@ -151,10 +151,16 @@ func (db *DB) retryWrite(ctx context.Context, err error, safe func(error) bool) 
 	return true
 }
 
-// statement runs fn, one write statement that commits on its own, again
-// when the dialect says it failed in a way a new attempt fixes (a
-// deadlock), or certainly did not commit because its connection died.
+// statement runs fn, one write statement on the write pool that commits
+// on its own, again when the dialect says it failed in a way a new
+// attempt fixes (a deadlock), or certainly did not commit because its
+// connection died.
 func (db *DB) statement(ctx context.Context, fn func() error) error {
+	return db.statementOn(ctx, db.Write, fn)
+}
+
+// statementOn is statement for a statement fn runs on pool.
+func (db *DB) statementOn(ctx context.Context, pool *sql.DB, fn func() error) error {
 	var err error
 	for attempt, lost := 0, 0; ; attempt++ {
 		if err = fn(); err == nil {
@@ -162,7 +168,7 @@ func (db *DB) statement(ctx context.Context, fn func() error) error {
 		}
 		switch {
 		case db.Dialect.Transient(err) && attempt < 5:
-		case lost < connRetries && db.retryWrite(ctx, err, db.Dialect.NotCommitted):
+		case lost < connRetries && db.retryWrite(ctx, pool, err, db.Dialect.NotCommitted):
 			lost++
 		default:
 			return db.Dialect.TranslateError(err)

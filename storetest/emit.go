@@ -166,3 +166,69 @@ func testEmitAfterClose(t *testing.T, open Opener) {
 		}
 	})
 }
+
+// testJobCompletedWithEvents: a running job's events emitted under the
+// engine's JobCompletion either complete the job in the same write (the
+// job gone, its in-progress count taken off, the completion marked) or
+// leave it to the engine (the job still leased, the completion not
+// marked); a job whose lease another worker holds is never completed by
+// this worker's events; and the receivers' jobs are queued either way.
+func testJobCompletedWithEvents(t *testing.T, open Opener) {
+	t.Parallel()
+	withDB(t, open, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		a, _ := newTenant(t, db, "alpha")
+		src := newAction(t, db, a.ID, "source")
+		mid := newAction(t, db, a.ID, "middle", src.ID)
+		recv := newAction(t, db, a.ID, "receiver", mid.ID)
+		if _, err := db.EmitEvents(ctx, src, []json.RawMessage{json.RawMessage(`{"n":1}`), json.RawMessage(`{"n":2}`)}); err != nil {
+			t.Fatal(err)
+		}
+		mine, err := db.FetchJobs(ctx, "me", 1, time.Minute)
+		if err != nil || len(mine) != 1 {
+			t.Fatalf("fetched %d jobs (%v)", len(mine), err)
+		}
+		theirs, err := db.FetchJobs(ctx, "them", 1, time.Minute)
+		if err != nil || len(theirs) != 1 {
+			t.Fatalf("fetched %d jobs (%v)", len(theirs), err)
+		}
+		emit := func(job *steward.Job) *steward.JobCompletion {
+			t.Helper()
+			c := &steward.JobCompletion{JobID: job.ID, Worker: "me"}
+			evs, err := db.EmitJobEvents(steward.WithJobCompletion(ctx, c), mid, 1, []json.RawMessage{json.RawMessage(fmt.Sprintf(`{"job":%d}`, job.ID))})
+			if err != nil || len(evs) != 1 {
+				t.Fatalf("emit of job %d: %d events (%v)", job.ID, len(evs), err)
+			}
+			return c
+		}
+		leased := func(job *steward.Job) bool {
+			t.Helper()
+			j, err := db.FindJobByID(ctx, a.ID, job.ID)
+			if steward.ErrorCode(err) == steward.ENOTFOUND {
+				return false
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			return j.State == steward.JobInProgress
+		}
+
+		c := emit(mine[0])
+		if c.Completed() == leased(mine[0]) {
+			t.Errorf("job %d: completion marked %v, still leased %v: want one or the other", mine[0].ID, c.Completed(), leased(mine[0]))
+		}
+		_, batched := db.Dialect.(sqlstore.EventBatchDialect)
+		if batched && !c.Completed() {
+			t.Errorf("job %d was not completed with its events on a store that batches emits", mine[0].ID)
+		}
+		// Another worker's job: its events are written, the job stays.
+		emit(theirs[0])
+		if !leased(theirs[0]) {
+			t.Errorf("job %d, leased by another worker, was completed by this worker's events", theirs[0].ID)
+		}
+		queued, _, err := db.FindJobs(ctx, steward.JobFilter{TenantID: a.ID, ActionID: recv.ID, State: steward.JobQueued, PageRequest: steward.PageRequest{Page: 1, PerPage: 10}})
+		if err != nil || len(queued) != 2 {
+			t.Errorf("receiver has %d queued jobs (%v), want 2", len(queued), err)
+		}
+		checkCounters(t, db, a.ID, mid.ID, recv.ID)
+	})
+}

@@ -35,6 +35,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"Events", testEvents},
 		{"ConcurrentEmits", testConcurrentEmits},
 		{"EmitAfterClose", testEmitAfterClose},
+		{"JobCompletedWithEvents", testJobCompletedWithEvents},
 		{"ActionSnapshots", testActionSnapshots},
 		{"JobLifecycle", testJobLifecycle},
 		{"JobLeases", testJobLeases},

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,7 +24,7 @@ func newDBCollector(db *sqlstore.DB) *dbCollector {
 		outboxOldest: prometheus.NewDesc("steward_outbox_oldest_age_seconds",
 			"Age of the oldest message waiting to be sent (0 when none waits).", nil, nil),
 		conns: prometheus.NewDesc("steward_db_connections",
-			"Database connections, by pool (write, read) and state (in_use, idle).", []string{"pool", "state"}, nil),
+			"Database connections, by pool (write; read and events on PostgreSQL) and state (in_use, idle).", []string{"pool", "state"}, nil),
 	}
 }
 
@@ -50,19 +49,9 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.outboxPending, prometheus.GaugeValue, float64(n))
 		ch <- prometheus.MustNewConstMetric(c.outboxOldest, prometheus.GaugeValue, age)
 	}
-	pools := []struct {
-		name string
-		db   *sql.DB
-	}{{"write", c.db.Write}}
-	if c.db.Read != c.db.Write {
-		pools = append(pools, struct {
-			name string
-			db   *sql.DB
-		}{"read", c.db.Read})
-	}
-	for _, p := range pools {
-		st := p.db.Stats()
-		ch <- prometheus.MustNewConstMetric(c.conns, prometheus.GaugeValue, float64(st.InUse), p.name, "in_use")
-		ch <- prometheus.MustNewConstMetric(c.conns, prometheus.GaugeValue, float64(st.Idle), p.name, "idle")
+	for _, p := range c.db.Pools() {
+		st := p.DB.Stats()
+		ch <- prometheus.MustNewConstMetric(c.conns, prometheus.GaugeValue, float64(st.InUse), p.Name, "in_use")
+		ch <- prometheus.MustNewConstMetric(c.conns, prometheus.GaugeValue, float64(st.Idle), p.Name, "idle")
 	}
 }
