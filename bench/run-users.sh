@@ -93,7 +93,7 @@ say "building steward, seedusers, barehttp"
 (cd "$here/.." && go build -o "$work/steward" ./cmd/steward)
 (cd "$here" && go build -o "$work/seedusers" ./cmd/seedusers && go build -o "$work/barehttp" ./cmd/barehttp)
 
-declare -A rss hwm anon id_rps
+declare -A rss hwm anon pss id_rps
 body_file=""
 for db in $dbs; do
 	case $db in
@@ -133,7 +133,11 @@ for db in $dbs; do
 	id_rps[$db]=$(field rps "$r")
 	hwm[$db]=$(awk '/^VmHWM/ {printf "%.1f", $2/1024}' "/proc/$server_pid/status")
 	anon[$db]=$(awk '/^RssAnon/ {a=$2} /^RssFile/ {f=$2} END {printf "%.1f MB anonymous + %.1f MB file-backed", a/1024, f/1024}' "/proc/$server_pid/status")
-	say "$db: peak VmRSS under get-by-id load ${hwm[$db]} MB; at its end ${anon[$db]}"
+	# Pss counts a page mapped N times once in all (1/N per mapping):
+	# SQLite's readers each map the same database file, which VmRSS
+	# counts once per reader.
+	pss[$db]=$(awk '/^Pss:/ {printf "%.1f", $2/1024}' "/proc/$server_pid/smaps_rollup")
+	say "$db: peak VmRSS under get-by-id load ${hwm[$db]} MB; at its end ${anon[$db]}, Pss ${pss[$db]} MB"
 	say "$db: list"
 	r=$(load list "http://$addr/api/v1/admin/users?per_page=20")
 	row Steward "$db" "GET /api/v1/admin/users?per_page=20" "$r"
@@ -161,9 +165,9 @@ echo "| target | database | request | requests/s | p50 ms | p99 ms | non-200 | s
 echo "|---|---|---|---:|---:|---:|---:|---:|"
 printf '%s\n' "${rows[@]}"
 echo
-echo "| database | get-by-id ÷ bare (goal ≥ 0.50 SQLite, ≥ 0.35 PostgreSQL) | idle VmRSS of steward serve (goal < 40 MB) | peak VmRSS (VmHWM) after get-by-id load (goal < 64 MB on SQLite) | of which, at the end of that load |"
-echo "|---|---:|---:|---:|---|"
+echo "| database | get-by-id ÷ bare (goal ≥ 0.50 SQLite, ≥ 0.35 PostgreSQL) | idle VmRSS of steward serve (goal < 40 MB) | peak VmRSS (VmHWM) after get-by-id load (goal < 64 MB on SQLite) | of which, at the end of that load | Pss at the end of that load |"
+echo "|---|---:|---:|---:|---|---:|"
 for db in $dbs; do
 	ratio=$(awk -v a="${id_rps[$db]}" -v b="$bare_rps" 'BEGIN {printf "%.2f", a/b}')
-	echo "| $db | $ratio | ${rss[$db]} MB | ${hwm[$db]} MB | ${anon[$db]} |"
+	echo "| $db | $ratio | ${rss[$db]} MB | ${hwm[$db]} MB | ${anon[$db]} | ${pss[$db]} MB |"
 done
