@@ -15,9 +15,11 @@ import (
 const jobsChannel = "steward_jobs"
 
 // AnnounceJobs sends a notification, in a statement of its own, that
-// PostgreSQL delivers to every listening process.
-func (*dialect) AnnounceJobs(ctx context.Context, db *sql.DB) error {
-	_, err := db.ExecContext(ctx, `SELECT pg_notify('`+jobsChannel+`', '')`)
+// PostgreSQL delivers to every listening process. Its payload is this
+// store's origin, so that its own listener can pass over it: the process
+// woke its workers in memory already, and each echo cost a fetch.
+func (d *dialect) AnnounceJobs(ctx context.Context, db *sql.DB) error {
+	_, err := db.ExecContext(ctx, `SELECT pg_notify('`+jobsChannel+`', $1)`, d.origin)
 	return err
 }
 
@@ -25,11 +27,11 @@ func (*dialect) AnnounceJobs(ctx context.Context, db *sql.DB) error {
 // calls notify for every notification until ctx ends, reconnecting after
 // errors. notify is also called after each (re)connect, since
 // announcements may have been missed meanwhile.
-func (*dialect) Listen(ctx context.Context, db *sql.DB, notify func()) error {
+func (d *dialect) Listen(ctx context.Context, db *sql.DB, notify func()) error {
 	channel := jobsChannel
 	delay := 100 * time.Millisecond
 	for ctx.Err() == nil {
-		err := listenOnce(ctx, db, channel, notify)
+		err := listenOnce(ctx, db, channel, d.origin, notify)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -43,7 +45,10 @@ func (*dialect) Listen(ctx context.Context, db *sql.DB, notify func()) error {
 	return nil
 }
 
-func listenOnce(ctx context.Context, db *sql.DB, channel string, notify func()) error {
+// listenOnce listens on one connection until it fails, calling notify
+// for every notification but those whose payload is origin (this store's
+// own).
+func listenOnce(ctx context.Context, db *sql.DB, channel, origin string, notify func()) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
@@ -60,12 +65,15 @@ func listenOnce(ctx context.Context, db *sql.DB, channel string, notify func()) 
 		}
 		notify()
 		for {
-			if _, err := pc.WaitForNotification(ctx); err != nil {
+			n, err := pc.WaitForNotification(ctx)
+			if err != nil {
 				// The connection is still listening (or broken): never
 				// hand it back to the pool.
 				return driver.ErrBadConn
 			}
-			notify()
+			if n.Payload != origin {
+				notify()
+			}
 		}
 	})
 }

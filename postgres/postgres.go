@@ -5,6 +5,7 @@ package postgres
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"database/sql/driver"
 	"embed"
@@ -59,7 +60,7 @@ func Open(ctx context.Context, url string) (*sqlstore.DB, error) {
 		read.Close()
 		return nil, err
 	}
-	db := sqlstore.New(write, read, &dialect{})
+	db := sqlstore.New(write, read, &dialect{origin: rand.Text()})
 	db.Events = events
 	return db, nil
 }
@@ -96,6 +97,7 @@ func openPool(ctx context.Context, url string, n int, setup string) (*sql.DB, er
 // dialect implements sqlstore.Dialect for PostgreSQL.
 type dialect struct {
 	rebound sync.Map // query text with '?' → text with $1, $2, …
+	origin  string   // this store's job announcements' payload (listen.go)
 }
 
 var _ sqlstore.Dialect = (*dialect)(nil)

@@ -358,3 +358,66 @@ func TestEventPoolPlansOnce(t *testing.T) {
 		t.Errorf("event %d: payload %q (%v)", evs[0].ID, payload, err)
 	}
 }
+
+// TestAnnouncementsSkipTheirOrigin checks that a store's job announcement
+// wakes another store's listener and not its own (the store woke its own
+// workers in memory already). Both stores use a database of their own,
+// since notifications reach every session of a database and other tests
+// announce jobs meanwhile.
+func TestAnnouncementsSkipTheirOrigin(t *testing.T) {
+	t.Parallel()
+	storetest.PostgresURL(t) // skips without a test server (fails in CI)
+	a := admin(t)
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "steward_notify_" + hex.EncodeToString(b)
+	if _, err := a.Exec(`CREATE DATABASE ` + name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`) })
+	u, err := url.Parse(os.Getenv(storetest.PostgresEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	open := func() *sqlstore.DB {
+		db, err := postgres.Open(ctx, u.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		ready := db.JobsAvailable()
+		go db.WatchJobs(ctx)
+		select { // the listener wakes the store once it listens
+		case <-ready:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the listener did not start")
+		}
+		return db
+	}
+	one, two := open(), open()
+	for _, c := range []struct {
+		name     string
+		from, to *sqlstore.DB
+	}{{"one to two", one, two}, {"two to one", two, one}} {
+		self, other := c.from.JobsAvailable(), c.to.JobsAvailable()
+		if err := c.from.Dialect.AnnounceJobs(ctx, c.from.Write); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-other:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: the other store's listener did not wake", c.name)
+		}
+		// The announcing store's own listener had the notification by
+		// now or a moment later: give it that moment.
+		time.Sleep(200 * time.Millisecond)
+		select {
+		case <-self:
+			t.Errorf("%s: the announcing store's own listener woke it", c.name)
+		default:
+		}
+	}
+}
