@@ -47,6 +47,7 @@ func main() {
 	conc := flag.Int("concurrency", 64, "POSTs in flight in the saturation phase")
 	ramp := flag.Duration("ramp", 0, "unreported lead-in at each fixed rate before its measured phase (steady state); 0 measures from the rate change")
 	workers := flag.Int("workers", 50, "job workers of each target")
+	slow := flag.Duration("slow", 0, "print each event slower than this, with when it was posted within its phase (diagnosis); 0 prints none")
 	pgAdmin := flag.String("postgres", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
 		"URL of a PostgreSQL database from which to create and drop each target's fresh database")
 	flag.Parse()
@@ -73,7 +74,7 @@ func main() {
 			os.Exit(1)
 		}
 	}
-	sk, err := newSink()
+	sk, err := newSink(*slow)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

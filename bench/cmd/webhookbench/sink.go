@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,14 +26,17 @@ type sink struct {
 	last   time.Time
 	stray  int // arrivals of another phase (a previous phase's stragglers)
 	arrive chan struct{}
+
+	slow  time.Duration // print events slower than this (0: none)
+	began time.Time     // the current phase's start
 }
 
-func newSink() (*sink, error) {
+func newSink(slow time.Duration) (*sink, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	s := &sink{url: "http://" + ln.Addr().String(), arrive: make(chan struct{}, 1)}
+	s := &sink{url: "http://" + ln.Addr().String(), arrive: make(chan struct{}, 1), slow: slow}
 	s.srv = &http.Server{Handler: http.HandlerFunc(s.serve), ReadHeaderTimeout: 10 * time.Second}
 	go s.srv.Serve(ln)
 	return s, nil
@@ -52,8 +56,12 @@ func (s *sink) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	if parts[0] == s.phase {
-		s.lat = append(s.lat, now.Sub(time.Unix(0, t)))
+		lat := now.Sub(time.Unix(0, t))
+		s.lat = append(s.lat, lat)
 		s.last = now
+		if s.slow > 0 && lat > s.slow {
+			fmt.Fprintf(os.Stderr, "slow: %s posted at +%.3fs took %.1f ms\n", s.phase, time.Unix(0, t).Sub(s.began).Seconds(), float64(lat)/1e6)
+		}
 	} else {
 		s.stray++
 	}
@@ -69,7 +77,7 @@ func (s *sink) serve(w http.ResponseWriter, r *http.Request) {
 // start begins a new phase and forgets the previous one's figures.
 func (s *sink) start(phase string) {
 	s.mu.Lock()
-	s.phase, s.lat, s.last, s.stray = phase, nil, time.Time{}, 0
+	s.phase, s.lat, s.last, s.stray, s.began = phase, nil, time.Time{}, 0, time.Now()
 	s.mu.Unlock()
 }
 
