@@ -281,9 +281,8 @@ func (db *DB) writeEmitBatch(d EventBatchDialect, reqs []*emitRequest) error {
 	}
 	var ids []int64
 	var jobs int
-	pool := db.eventPool()
-	if err := db.statementOn(ctx, pool, func() (err error) {
-		ids, jobs, err = d.InsertEventBatch(ctx, pool, b)
+	if err := db.statementOn(ctx, db.eventPool(), func(q Queryer) (err error) {
+		ids, jobs, err = d.InsertEventBatch(ctx, q, b)
 		return err
 	}); err != nil {
 		for _, r := range reqs {

@@ -166,9 +166,9 @@ func queuedRows(jobs []steward.NewJob, now int64) ([]steward.NewJob, []JobCountD
 func (db *DB) FetchJobs(ctx context.Context, worker string, limit int, lease time.Duration) ([]*steward.Job, error) {
 	var out []*steward.Job
 	if d, ok := db.Dialect.(OneStatementQueue); ok {
-		err := db.statement(ctx, func() (err error) {
+		err := db.statement(ctx, func(q Queryer) (err error) {
 			now := db.Clock.Now()
-			out, err = scanJobsWithEvents(d.LeaseJobsNow(ctx, db.Write, worker, Micros(now), Micros(now.Add(lease)), limit))
+			out, err = scanJobsWithEvents(d.LeaseJobsNow(ctx, q, worker, Micros(now), Micros(now.Add(lease)), limit))
 			return err
 		})
 		if err != nil {
@@ -217,8 +217,8 @@ func (db *DB) FinishJobs(ctx context.Context, worker string, done []int64, faile
 	}
 	if d, ok := db.Dialect.(OneStatementQueue); ok && len(failed) == 0 && len(done) <= idBatch {
 		// The common case, every job of the batch completed: one statement.
-		if err := db.statement(ctx, func() error {
-			_, err := d.CompleteJobsNow(ctx, db.Write, worker, done)
+		if err := db.statement(ctx, func(q Queryer) error {
+			_, err := d.CompleteJobsNow(ctx, q, worker, done)
 			return err
 		}); err != nil {
 			return fmt.Errorf("finish jobs: %w", err)
@@ -279,7 +279,7 @@ func (db *DB) ExtendLeases(ctx context.Context, worker string, ids []int64, unti
 	for rest := ids; len(rest) > 0; {
 		n := min(len(rest), idBatch)
 		got, err := db.extendLeases(ctx, worker, rest[:n], Micros(until))
-		for retry := 0; err != nil && retry < connRetries && db.retryWrite(ctx, db.Write, err, db.Dialect.ConnectionLost); retry++ {
+		for retry := 0; err != nil && retry < connRetries && db.retryWrite(ctx, err, db.Dialect.ConnectionLost); retry++ {
 			got, err = db.extendLeases(ctx, worker, rest[:n], Micros(until))
 		}
 		if err != nil {

@@ -27,7 +27,7 @@ func (r *row) Scan(dest ...any) error {
 	err := r.run(dest)
 	for retry := 0; err != nil && retry < connRetries; retry++ {
 		if r.write {
-			if !r.db.retryWrite(r.ctx, r.db.Write, err, r.db.Dialect.NotCommitted) {
+			if !r.db.retryWrite(r.ctx, err, r.db.Dialect.NotCommitted) {
 				return err
 			}
 		} else if !r.db.retryRead(r.ctx, err) {

@@ -88,7 +88,7 @@ func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, 
 		return db.execAudited(ctx, query, args...) // with the request's audit record (audit.go)
 	}
 	res, err := db.Write.ExecContext(ctx, db.Q(query), args...)
-	for retry := 0; err != nil && retry < connRetries && db.retryWrite(ctx, db.Write, err, db.Dialect.NotCommitted); retry++ {
+	for retry := 0; err != nil && retry < connRetries && db.retryWrite(ctx, err, db.Dialect.NotCommitted); retry++ {
 		res, err = db.Write.ExecContext(ctx, db.Q(query), args...)
 	}
 	return res, db.Dialect.TranslateError(err)
@@ -139,11 +139,11 @@ func liveConn(ctx context.Context, pool *sql.DB) (*sql.Conn, error) {
 // retryWrite reports whether a write outside a transaction that failed
 // with err should run again, as safe says, after clearing dead connections
 // from the write pool.
-func (db *DB) retryWrite(ctx context.Context, pool *sql.DB, err error, safe func(error) bool) bool {
+func (db *DB) retryWrite(ctx context.Context, err error, safe func(error) bool) bool {
 	if ctx.Err() != nil || !safe(err) {
 		return false
 	}
-	c, cerr := liveConn(ctx, pool)
+	c, cerr := liveConn(ctx, db.Write)
 	if cerr != nil {
 		return false
 	}
@@ -155,20 +155,40 @@ func (db *DB) retryWrite(ctx context.Context, pool *sql.DB, err error, safe func
 // on its own, again when the dialect says it failed in a way a new
 // attempt fixes (a deadlock), or certainly did not commit because its
 // connection died.
-func (db *DB) statement(ctx context.Context, fn func() error) error {
+func (db *DB) statement(ctx context.Context, fn func(q Queryer) error) error {
 	return db.statementOn(ctx, db.Write, fn)
 }
 
-// statementOn is statement for a statement fn runs on pool.
-func (db *DB) statementOn(ctx context.Context, pool *sql.DB, fn func() error) error {
-	var err error
+// statementOn is statement for a statement fn runs on pool. After a lost
+// connection the next attempt runs on a connection that has just answered
+// a ping (liveConn): once a server has ended every session, the pool's
+// other idle connections are dead too, and handing the attempt back to
+// the pool could pick one of them.
+func (db *DB) statementOn(ctx context.Context, pool *sql.DB, fn func(q Queryer) error) error {
+	var q Queryer = pool
+	var conn *sql.Conn
+	defer func() {
+		if conn != nil {
+			conn.Close()
+		}
+	}()
 	for attempt, lost := 0, 0; ; attempt++ {
-		if err = fn(); err == nil {
+		err := fn(q)
+		if err == nil {
 			return nil
 		}
 		switch {
 		case db.Dialect.Transient(err) && attempt < 5:
-		case lost < connRetries && db.retryWrite(ctx, pool, err, db.Dialect.NotCommitted):
+		case lost < connRetries && ctx.Err() == nil && db.Dialect.NotCommitted(err):
+			if conn != nil {
+				conn.Close()
+				conn = nil
+			}
+			c, cerr := liveConn(ctx, pool)
+			if cerr != nil {
+				return db.Dialect.TranslateError(err)
+			}
+			conn, q = c, c
 			lost++
 		default:
 			return db.Dialect.TranslateError(err)
