@@ -193,8 +193,8 @@ type JobQueue interface {
 // store that can delete the job (with its counters) in the same statement
 // as the job's events does so and marks it completed, so that the events
 // and the completion commit together and the engine records nothing more
-// for that job. A store that cannot (or a job that emits nothing) leaves
-// it alone and the engine completes the job as usual.
+// for that job. A store that cannot leaves it alone and the engine
+// completes the job as usual.
 //
 // While the write is under way the job may vanish from the queue at any
 // moment, so the engine's heartbeat must not take its absence for a lost

@@ -54,16 +54,13 @@ func (db *DB) emitEvents(ctx context.Context, a *steward.Action, depth int, payl
 			return nil, fmt.Errorf("emit events of action %d: event payload is not valid JSON", a.ID)
 		}
 	}
-	// A running job's events are its last write: they complete it too
-	// (steward.JobCompletion).
-	var comp *steward.JobCompletion
-	if async {
-		comp = steward.JobCompletionFrom(ctx)
-	}
 	// A request whose audit record is still due writes it in the same
 	// transaction as its change (audit.go), which a shared batch cannot.
 	if d, ok := db.Dialect.(EventBatchDialect); ok && !auditDue(ctx) {
-		r := &emitRequest{action: a, depth: depth, payloads: payloads, async: async, completion: comp}
+		r := &emitRequest{action: a, depth: depth, payloads: payloads, async: async}
+		if async {
+			r.completion = steward.JobCompletionFrom(ctx)
+		}
 		if err := db.batchEmit(ctx, d, r); err != nil {
 			return nil, fmt.Errorf("emit events of action %d: %w", a.ID, err)
 		}
@@ -86,17 +83,6 @@ func (db *DB) emitEvents(ctx context.Context, a *steward.Action, depth int, payl
 				return err
 			}
 			out = append(out, e)
-		}
-		if comp != nil && !comp.Completed() {
-			comp.Begin()
-			c := counts{}
-			rows, err := db.Dialect.CompleteJobs(ctx, tx, comp.Worker, []int64{comp.JobID})
-			if _, err := countRows(rows, err, c, steward.JobInProgress, -1); err != nil {
-				return err
-			}
-			if err := c.apply(ctx, db, tx); err != nil {
-				return err
-			}
 		}
 		// last_event_at moves at most once a second, so that a busy
 		// action's row does not serialise every emit: this process skips
@@ -144,13 +130,7 @@ func (db *DB) emitEvents(ctx context.Context, a *steward.Action, depth int, payl
 		return db.enqueueJobs(ctx, tx, jobs)
 	})
 	if err != nil {
-		if comp != nil {
-			comp.Abort()
-		}
 		return nil, fmt.Errorf("emit events of action %d: %w", a.ID, err)
-	}
-	if comp != nil {
-		comp.MarkCompleted()
 	}
 	if enqueued {
 		db.jobsReady()
