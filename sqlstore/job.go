@@ -278,10 +278,11 @@ func (db *DB) ExtendLeases(ctx context.Context, worker string, ids []int64, unti
 	var held []int64
 	for rest := ids; len(rest) > 0; {
 		n := min(len(rest), idBatch)
-		got, err := db.extendLeases(ctx, worker, rest[:n], Micros(until))
-		for retry := 0; err != nil && retry < connRetries && db.retryWrite(ctx, err, db.Dialect.ConnectionLost); retry++ {
-			got, err = db.extendLeases(ctx, worker, rest[:n], Micros(until))
-		}
+		var got []int64
+		err := db.writeOutsideTx(ctx, db.Write, db.Dialect.ConnectionLost, false, func(q Queryer) (err error) {
+			got, err = db.extendLeases(ctx, q, worker, rest[:n], Micros(until))
+			return err
+		})
 		if err != nil {
 			return held, fmt.Errorf("extend leases: %w", err)
 		}
@@ -292,8 +293,8 @@ func (db *DB) ExtendLeases(ctx context.Context, worker string, ids []int64, unti
 }
 
 // extendLeases renews one batch of leases and returns the ids still held.
-func (db *DB) extendLeases(ctx context.Context, worker string, ids []int64, until int64) ([]int64, error) {
-	rows, err := db.Dialect.ExtendLeases(ctx, db.Write, worker, ids, until)
+func (db *DB) extendLeases(ctx context.Context, q Queryer, worker string, ids []int64, until int64) ([]int64, error) {
+	rows, err := db.Dialect.ExtendLeases(ctx, q, worker, ids, until)
 	if err != nil {
 		return nil, err
 	}

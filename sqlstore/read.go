@@ -24,10 +24,17 @@ type row struct {
 // Scan runs the query and scans its first row into dest; it returns
 // sql.ErrNoRows when there is none.
 func (r *row) Scan(dest ...any) error {
+	if r.write && !auditDue(r.ctx) {
+		return r.db.writeOutsideTx(r.ctx, r.db.Write, r.db.Dialect.NotCommitted, false, func(q Queryer) error {
+			return q.QueryRowContext(r.ctx, r.db.Q(r.query), r.args...).Scan(dest...)
+		})
+	}
 	err := r.run(dest)
 	for retry := 0; err != nil && retry < connRetries; retry++ {
 		if r.write {
-			if !r.db.retryWrite(r.ctx, err, r.db.Dialect.NotCommitted) {
+			// InTx retried a lost connection already; one that ended
+			// the session before the commit is still safe to rerun.
+			if r.ctx.Err() != nil || !r.db.Dialect.NotCommitted(err) {
 				return err
 			}
 		} else if !r.db.retryRead(r.ctx, err) {
@@ -43,9 +50,6 @@ func (r *row) run(dest []any) error {
 		return r.db.InTx(r.ctx, func(tx *sql.Tx) error {
 			return tx.QueryRowContext(r.ctx, r.db.Q(r.query), r.args...).Scan(dest...)
 		})
-	}
-	if r.write {
-		return r.db.Write.QueryRowContext(r.ctx, r.db.Q(r.query), r.args...).Scan(dest...)
 	}
 	if r.prepared {
 		if st, err := r.db.readStmt(r.ctx, r.query); err == nil {

@@ -87,10 +87,11 @@ func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, 
 	if auditDue(ctx) {
 		return db.execAudited(ctx, query, args...) // with the request's audit record (audit.go)
 	}
-	res, err := db.Write.ExecContext(ctx, db.Q(query), args...)
-	for retry := 0; err != nil && retry < connRetries && db.retryWrite(ctx, err, db.Dialect.NotCommitted); retry++ {
-		res, err = db.Write.ExecContext(ctx, db.Q(query), args...)
-	}
+	var res sql.Result
+	err := db.writeOutsideTx(ctx, db.Write, db.Dialect.NotCommitted, false, func(q Queryer) (err error) {
+		res, err = q.ExecContext(ctx, db.Q(query), args...)
+		return err
+	})
 	return res, db.Dialect.TranslateError(err)
 }
 
@@ -136,21 +137,6 @@ func liveConn(ctx context.Context, pool *sql.DB) (*sql.Conn, error) {
 	return nil, fmt.Errorf("no live database connection: %w", err)
 }
 
-// retryWrite reports whether a write outside a transaction that failed
-// with err should run again, as safe says, after clearing dead connections
-// from the write pool.
-func (db *DB) retryWrite(ctx context.Context, err error, safe func(error) bool) bool {
-	if ctx.Err() != nil || !safe(err) {
-		return false
-	}
-	c, cerr := liveConn(ctx, db.Write)
-	if cerr != nil {
-		return false
-	}
-	c.Close()
-	return true
-}
-
 // statement runs fn, one write statement on the write pool that commits
 // on its own, again when the dialect says it failed in a way a new
 // attempt fixes (a deadlock), or certainly did not commit because its
@@ -159,12 +145,22 @@ func (db *DB) statement(ctx context.Context, fn func(q Queryer) error) error {
 	return db.statementOn(ctx, db.Write, fn)
 }
 
-// statementOn is statement for a statement fn runs on pool. After a lost
-// connection the next attempt runs on a connection that has just answered
-// a ping (liveConn): once a server has ended every session, the pool's
-// other idle connections are dead too, and handing the attempt back to
-// the pool could pick one of them.
+// statementOn is statement for a statement fn runs on pool.
 func (db *DB) statementOn(ctx context.Context, pool *sql.DB, fn func(q Queryer) error) error {
+	return db.Dialect.TranslateError(db.writeOutsideTx(ctx, pool, db.Dialect.NotCommitted, true, fn))
+}
+
+// writeOutsideTx runs fn, a write outside a transaction, on pool, and
+// again (up to connRetries times) while it fails with an error that safe
+// says leaves nothing to undo: a lost connection, for the dialect's
+// NotCommitted, or any, for an idempotent write; with transient, also up
+// to five times after a failure a new attempt fixes (a deadlock). After a
+// lost connection the new attempt runs on a connection that has just
+// answered a ping (liveConn), as InTx's do: once a server has ended every
+// session, the pool's other idle connections are dead too, and handing
+// the attempt back to the pool could pick one of them. It returns fn's
+// last error as it is.
+func (db *DB) writeOutsideTx(ctx context.Context, pool *sql.DB, safe func(error) bool, transient bool, fn func(q Queryer) error) error {
 	var q Queryer = pool
 	var conn *sql.Conn
 	defer func() {
@@ -174,24 +170,23 @@ func (db *DB) statementOn(ctx context.Context, pool *sql.DB, fn func(q Queryer) 
 	}()
 	for attempt, lost := 0, 0; ; attempt++ {
 		err := fn(q)
-		if err == nil {
-			return nil
-		}
 		switch {
-		case db.Dialect.Transient(err) && attempt < 5:
-		case lost < connRetries && ctx.Err() == nil && db.Dialect.NotCommitted(err):
+		case err == nil:
+			return nil
+		case transient && db.Dialect.Transient(err) && attempt < 5:
+		case lost < connRetries && ctx.Err() == nil && safe(err):
 			if conn != nil {
 				conn.Close()
 				conn = nil
 			}
 			c, cerr := liveConn(ctx, pool)
 			if cerr != nil {
-				return db.Dialect.TranslateError(err)
+				return err
 			}
 			conn, q = c, c
 			lost++
 		default:
-			return db.Dialect.TranslateError(err)
+			return err
 		}
 	}
 }

@@ -24,7 +24,7 @@ func newDBCollector(db *sqlstore.DB) *dbCollector {
 		outboxOldest: prometheus.NewDesc("steward_outbox_oldest_age_seconds",
 			"Age of the oldest message waiting to be sent (0 when none waits).", nil, nil),
 		conns: prometheus.NewDesc("steward_db_connections",
-			"Database connections, by pool (write; read and events on PostgreSQL) and state (in_use, idle).", []string{"pool", "state"}, nil),
+			"Database connections, by pool (write, read; events on PostgreSQL) and state (in_use, idle).", []string{"pool", "state"}, nil),
 	}
 }
 
