@@ -188,6 +188,32 @@ type JobQueue interface {
 	QueueSizes(ctx context.Context) (map[JobState]int64, error)
 }
 
+// JobTaker is an engine that takes new jobs as they are created: a store
+// that can lease the jobs it is creating (JobHandoff) leases them to the
+// taker in the statement that creates them and hands them over, so that a
+// job created while a worker is free starts without a fetch (a round trip
+// and a wake-up) in between.
+type JobTaker interface {
+	// TakerLease names the worker the jobs are leased to, and for how long.
+	TakerLease() (worker string, lease time.Duration)
+	// ReserveJobs reserves up to n workers for new jobs and returns how
+	// many it reserved: 0 while the taker is busy with queued jobs (a new
+	// job must not overtake them) or stopping.
+	ReserveJobs(n int) int
+	// TakeJobs hands over jobs leased to the taker, in place of reserved
+	// reservations; the reservations left over are released. A failed
+	// write hands over no jobs.
+	TakeJobs(jobs []*Job, reserved int)
+}
+
+// JobHandoff is implemented by a JobQueue that can hand the jobs it
+// creates to a JobTaker.
+type JobHandoff interface {
+	// HandNewJobsTo makes t the taker of new jobs until stop is called. A
+	// store has one taker at a time: while another is set, t is not.
+	HandNewJobsTo(t JobTaker) (stop func())
+}
+
 // JobCompletion is a running job's offer to be completed by its last
 // write: the engine puts one in the context of each job it runs, and a
 // store that can delete the job (with its counters) in the same statement

@@ -48,8 +48,13 @@ type Engine struct {
 	cfg    Config
 	worker string
 
-	mu        sync.Mutex
-	inflight  map[int64]*running
+	mu       sync.Mutex
+	inflight map[int64]*running
+	// reserved are workers promised to new jobs a store is writing
+	// (ReserveJobs), and waiting whether the fetch loop found the queue
+	// empty and waits for jobs: only then may a new job skip the queue.
+	reserved  int
+	waiting   bool
 	freed     chan struct{}
 	deadAdded chan struct{}
 	retried   chan struct{} // a retry was scheduled: recompute the next due time
@@ -123,10 +128,17 @@ func (e *Engine) Run(ctx context.Context) error {
 	for i := 0; i < e.cfg.Workers; i++ {
 		workwg.Go(func() { e.work(jobCtx) })
 	}
+	stopHandoff := func() {}
+	if h, ok := e.q.(steward.JobHandoff); ok {
+		stopHandoff = h.HandNewJobsTo(e)
+	}
 	e.fetch(ctx)
 
+	stopHandoff()
+	e.mu.Lock()
 	e.stopping.Store(true)
-	close(e.jobs)
+	close(e.jobs) // under mu: TakeJobs sends only while not stopping
+	e.mu.Unlock()
 	done := make(chan struct{})
 	go func() { workwg.Wait(); close(done) }()
 	select {
@@ -165,7 +177,7 @@ func (e *Engine) fetch(ctx context.Context) {
 	errDelay := 50 * time.Millisecond
 	for ctx.Err() == nil {
 		e.mu.Lock()
-		free := capacity - len(e.inflight)
+		free := capacity - len(e.inflight) - e.reserved
 		e.mu.Unlock()
 		if free <= 0 {
 			select {
@@ -195,7 +207,61 @@ func (e *Engine) fetch(ctx context.Context) {
 			e.jobs <- j
 		}
 		if len(jobs) < want {
+			e.setWaiting(true)
 			e.idle(ctx, wake, fetched)
+			e.setWaiting(false)
+		}
+	}
+}
+
+func (e *Engine) setWaiting(w bool) {
+	e.mu.Lock()
+	e.waiting = w
+	e.mu.Unlock()
+}
+
+// TakerLease implements steward.JobTaker.
+func (e *Engine) TakerLease() (string, time.Duration) { return e.worker, e.cfg.Lease }
+
+// ReserveJobs implements steward.JobTaker: it reserves idle workers, and
+// none while queued jobs may be waiting (the fetch loop is not waiting for
+// jobs) or the engine stops.
+func (e *Engine) ReserveJobs(n int) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.waiting || e.stopping.Load() {
+		return 0
+	}
+	n = max(0, min(n, e.cfg.Workers-len(e.inflight)-e.reserved))
+	e.reserved += n
+	return n
+}
+
+// TakeJobs implements steward.JobTaker: the jobs go to the workers as
+// fetched jobs do. Jobs that arrive as the engine stops are released.
+func (e *Engine) TakeJobs(jobs []*steward.Job, reserved int) {
+	var release []int64
+	e.mu.Lock()
+	e.reserved -= reserved
+	for _, j := range jobs {
+		if e.stopping.Load() {
+			release = append(release, j.ID)
+			continue
+		}
+		select {
+		case e.jobs <- j: // never blocks: jobs holds Workers+Prefetch, more than reserved
+			e.inflight[j.ID] = &running{job: j}
+		default:
+			release = append(release, j.ID)
+		}
+	}
+	e.mu.Unlock()
+	e.signalFreed()
+	if len(release) > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := e.q.ReleaseJobs(ctx, e.worker, release); err != nil {
+			e.cfg.Log.Error("release jobs handed over while stopping; they run again when their leases expire", "error", err, "jobs", len(release))
 		}
 	}
 }

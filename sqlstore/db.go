@@ -41,6 +41,7 @@ type DB struct {
 
 	eventStamps eventStamps                             // last_event_at writes of this process
 	emits       emitBatcher                             // concurrent emits written together (eventbatch.go)
+	taker       takerSlot                               // the engine new jobs are handed to (handoff.go)
 	actions     actionCache                             // actions read for the event path (actioncache.go)
 	egressRules snapshots[int64, []*steward.EgressRule] // by tenant, read by every job that connects
 }

@@ -19,8 +19,23 @@ import (
 // five or six round trips each.
 type EventBatchDialect interface {
 	// InsertEventBatch writes b and returns the new events' ids in the
-	// order of b.Events and how many jobs it queued.
-	InsertEventBatch(ctx context.Context, q Queryer, b EventBatch) (ids []int64, jobs int, err error)
+	// order of b.Events, how many jobs it queued and the jobs it leased
+	// (b.Claim).
+	InsertEventBatch(ctx context.Context, q Queryer, b EventBatch) (EventBatchResult, error)
+}
+
+// EventBatchResult is what an event batch wrote.
+type EventBatchResult struct {
+	IDs    []int64 // the events', in the order of EventBatch.Events
+	Queued int     // jobs queued for a fetch
+	// Claimed are the jobs leased to EventBatch.Claim.Worker as they were
+	// created, in creation order.
+	Claimed []ClaimedJob
+}
+
+// ClaimedJob is a job an event batch created already leased.
+type ClaimedJob struct {
+	ID, ActionID, EventID int64
 }
 
 // EventBatch is one statement's worth of emits.
@@ -38,6 +53,17 @@ type EventBatch struct {
 	// Done are the running jobs these events are the last write of: each
 	// is deleted, with its counters, if its worker still holds it.
 	Done []JobDone
+	// Claim leases up to Claim.N of the jobs the batch creates, in
+	// creation order, instead of queueing them.
+	Claim JobClaim
+}
+
+// JobClaim is a lease on new jobs: up to N of them, to Worker, until
+// LeaseUntil (Micros).
+type JobClaim struct {
+	N          int
+	Worker     string
+	LeaseUntil int64
 }
 
 // JobDone is a job completed by an event batch, if worker holds it.
@@ -248,6 +274,9 @@ func (db *DB) eventPool() *sql.DB {
 // connection) or failed in a way a new attempt fixes (a deadlock), and
 // fills in each request's events. The running jobs whose last write these
 // events are (emitRequest.completion) are completed by the same statement.
+// When an engine takes new jobs (handoff.go) and has idle workers, the
+// statement leases up to that many of the jobs it creates to the engine,
+// which starts them at once: no fetch, no wake-up in between.
 func (db *DB) writeEmitBatch(d EventBatchDialect, reqs []*emitRequest) error {
 	ctx, cancel := context.WithTimeout(context.Background(), emitStatementTimeout)
 	defer cancel()
@@ -279,32 +308,88 @@ func (db *DB) writeEmitBatch(d EventBatchDialect, reqs []*emitRequest) error {
 			b.Retention = append(b.Retention, EventRetention{TenantID: a.TenantID, ActionID: a.ID, Cutoff: Micros(cutoff)})
 		}
 	}
-	var ids []int64
-	var jobs int
-	if err := db.statementOn(ctx, db.eventPool(), func(q Queryer) (err error) {
-		ids, jobs, err = d.InsertEventBatch(ctx, q, b)
+	taker := db.jobTaker()
+	if taker != nil {
+		worker, lease := taker.TakerLease()
+		b.Claim = JobClaim{N: taker.ReserveJobs(newJobs(reqs)), Worker: worker, LeaseUntil: Micros(now.Add(lease))}
+	}
+	var res EventBatchResult
+	err := db.statementOn(ctx, db.eventPool(), func(q Queryer) (err error) {
+		res, err = d.InsertEventBatch(ctx, q, b)
 		return err
-	}); err != nil {
+	})
+	if err != nil {
 		for _, r := range reqs {
 			if r.completion != nil {
 				r.completion.Abort()
 			}
 		}
+		if b.Claim.N > 0 {
+			taker.TakeJobs(nil, b.Claim.N)
+		}
 		return err
-	}
-	if len(ids) != len(b.Events) {
-		return fmt.Errorf("%d events written, %d returned", len(b.Events), len(ids))
-	}
-	for i, e := range b.Events {
-		e.ID = ids[i]
 	}
 	for _, r := range reqs {
 		if r.completion != nil {
 			r.completion.MarkCompleted()
 		}
 	}
-	if jobs > 0 {
+	if res.Queued > 0 {
 		db.jobsReady()
 	}
+	if len(res.IDs) != len(b.Events) {
+		if b.Claim.N > 0 {
+			taker.TakeJobs(nil, b.Claim.N) // their leases expire and they run then
+		}
+		return fmt.Errorf("%d events written, %d returned", len(b.Events), len(res.IDs))
+	}
+	for i, e := range b.Events {
+		e.ID = res.IDs[i]
+	}
+	if b.Claim.N > 0 {
+		taker.TakeJobs(claimedJobs(res.Claimed, b), b.Claim.N)
+	}
 	return nil
+}
+
+// newJobs is how many jobs the requests' events may make: one per event
+// and receiver of its action. An action read from the snapshots carries no
+// links, so up to claimFanOut receivers are assumed: a batch's spare
+// reservations are released as soon as it is written, and jobs beyond
+// them are queued as usual.
+func newJobs(reqs []*emitRequest) int {
+	n := 0
+	for _, r := range reqs {
+		receivers := len(r.action.ReceiverIDs)
+		if receivers == 0 {
+			receivers = claimFanOut
+		}
+		n += len(r.payloads) * receivers
+	}
+	return n
+}
+
+// claimFanOut is how many receivers newJobs assumes of an action whose
+// links it does not know.
+const claimFanOut = 4
+
+// claimedJobs are the jobs a batch leased as it created them, each with
+// its event, as a fetch would return them.
+func claimedJobs(claimed []ClaimedJob, b EventBatch) []*steward.Job {
+	events := make(map[int64]*steward.Event, len(b.Events))
+	for _, e := range b.Events {
+		events[e.ID] = e
+	}
+	jobs := make([]*steward.Job, 0, len(claimed))
+	now, until := FromMicros(b.Now), FromMicros(b.Claim.LeaseUntil)
+	for _, c := range claimed {
+		e := events[c.EventID]
+		if e == nil {
+			continue // not one of the batch's events: cannot happen (its lease would expire)
+		}
+		jobs = append(jobs, &steward.Job{ID: c.ID, TenantID: e.TenantID, ActionID: c.ActionID, EventID: c.EventID,
+			Kind: steward.JobKindReceive, State: steward.JobInProgress, RunAt: now, LeaseUntil: &until,
+			Worker: b.Claim.Worker, StartedAt: &now, CreatedAt: now, Event: e})
+	}
+	return jobs
 }

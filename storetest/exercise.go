@@ -36,6 +36,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"ConcurrentEmits", testConcurrentEmits},
 		{"EmitAfterClose", testEmitAfterClose},
 		{"JobCompletedWithEvents", testJobCompletedWithEvents},
+		{"NewJobsHandedToTaker", testNewJobsHandedToTaker},
 		{"ActionSnapshots", testActionSnapshots},
 		{"JobLifecycle", testJobLifecycle},
 		{"JobLeases", testJobLeases},
