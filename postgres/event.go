@@ -48,7 +48,7 @@ func (*dialect) InsertEventBatch(ctx context.Context, q sqlstore.Queryer, b sqls
 		jb AS (
 			INSERT INTO jobs (tenant_id, action_id, event_id, kind, run_at, created_at, state, worker, lease_until, started_at)
 			SELECT t, a, e, $14::text, $1, $1, CASE WHEN n <= $17 THEN 1 ELSE 0 END,
-				CASE WHEN n <= $17 THEN $18::text END, CASE WHEN n <= $17 THEN $19::bigint END, CASE WHEN n <= $17 THEN $1 END
+				CASE WHEN n <= $17 THEN $18::text END, CASE WHEN n <= $17 THEN $19::bigint END, CASE WHEN n <= $17 THEN $1::bigint END
 			FROM (SELECT ev.tenant_id AS t, l.receiver_id AS a, ev.id AS e, row_number() OVER (ORDER BY ev.id, l.receiver_id) AS n
 				FROM ev JOIN action_links l ON l.source_id = ev.action_id
 				JOIN actions r ON r.id = l.receiver_id AND r.tenant_id = ev.tenant_id AND r.disabled = FALSE) c

@@ -27,22 +27,41 @@ func (*dialect) OneStatementInsert() bool { return true }
 // InsertJobs inserts every job and adds the deltas to one random shard of
 // job_counts with one statement (a data-modifying WITH over arrays), so a
 // single enqueue is one round trip that commits on its own.
-func (*dialect) InsertJobs(ctx context.Context, q sqlstore.Queryer, now int64, jobs []steward.NewJob, deltas []sqlstore.JobCountDelta) error {
+func (d *dialect) InsertJobs(ctx context.Context, q sqlstore.Queryer, now int64, jobs []steward.NewJob, deltas []sqlstore.JobCountDelta) error {
+	rows, err := d.InsertJobsLeasing(ctx, q, now, jobs, deltas, sqlstore.JobClaim{}, nil)
+	if err != nil {
+		return err
+	}
+	rows.Close()
+	return rows.Err()
+}
+
+// InsertJobsLeasing is InsertJobs creating the jobs marked in leased
+// already leased to claim.Worker.
+func (*dialect) InsertJobsLeasing(ctx context.Context, q sqlstore.Queryer, now int64, jobs []steward.NewJob, deltas []sqlstore.JobCountDelta,
+	claim sqlstore.JobClaim, leased []bool) (*sql.Rows, error) {
 	n := len(jobs)
 	tenants, actions, events, runAts := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
 	kinds := make([]string, n)
+	lease := make([]bool, n)
 	for i, j := range jobs {
 		tenants[i], actions[i], events[i], kinds[i], runAts[i] = j.TenantID, j.ActionID, j.EventID, j.Kind, sqlstore.Micros(j.RunAt)
+		lease[i] = i < len(leased) && leased[i]
 	}
 	ct, ca, cs, csh, cn := countArrays(deltas)
-	_, err := q.ExecContext(ctx, `WITH inserted AS (
-			INSERT INTO jobs (tenant_id, action_id, event_id, kind, run_at, created_at, state)
-			SELECT t, a, NULLIF(e, 0), k, r, $1, 0 FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::bigint[]) AS u(t, a, e, k, r))
-		INSERT INTO job_counts (tenant_id, action_id, state, shard, n)
-		SELECT * FROM unnest($7::bigint[], $8::bigint[], $9::smallint[], $10::smallint[], $11::bigint[])
-		ON CONFLICT (tenant_id, action_id, state, shard) DO UPDATE SET n = job_counts.n + excluded.n`,
-		now, tenants, actions, events, kinds, runAts, ct, ca, cs, csh, cn)
-	return err
+	rows, err := q.QueryContext(ctx, `WITH inserted AS (
+			INSERT INTO jobs (tenant_id, action_id, event_id, kind, run_at, created_at, state, worker, lease_until, started_at)
+			SELECT t, a, NULLIF(e, 0), k, r, $1, CASE WHEN l THEN 1 ELSE 0 END,
+				CASE WHEN l THEN $13::text END, CASE WHEN l THEN $14::bigint END, CASE WHEN l THEN $1::bigint END
+			FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::bigint[], $12::boolean[]) AS u(t, a, e, k, r, l)
+			RETURNING `+sqlstore.JobColumns+`),
+		counted AS (
+			INSERT INTO job_counts (tenant_id, action_id, state, shard, n)
+			SELECT * FROM unnest($7::bigint[], $8::bigint[], $9::smallint[], $10::smallint[], $11::bigint[])
+			ON CONFLICT (tenant_id, action_id, state, shard) DO UPDATE SET n = job_counts.n + excluded.n)
+		SELECT * FROM inserted jobs WHERE state = 1`,
+		now, tenants, actions, events, kinds, runAts, ct, ca, cs, csh, cn, lease, claim.Worker, claim.LeaseUntil)
+	return rows, err
 }
 
 // countShards is how many job_counts rows share one (tenant, action,

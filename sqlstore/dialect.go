@@ -134,6 +134,12 @@ type OneStatementQueue interface {
 	// CompleteJobsNow deletes the jobs of ids that worker holds, takes them
 	// off the counters and returns how many it deleted.
 	CompleteJobsNow(ctx context.Context, q Queryer, worker string, ids []int64) (int, error)
+	// InsertJobsLeasing is InsertJobs (one statement) where the jobs
+	// marked in leased are created leased to claim.Worker until
+	// claim.LeaseUntil (deltas count them in progress); it returns them as
+	// JobColumns.
+	InsertJobsLeasing(ctx context.Context, q Queryer, now int64, jobs []steward.NewJob, deltas []JobCountDelta,
+		claim JobClaim, leased []bool) (*sql.Rows, error)
 }
 
 // JobColumns are the columns of a job, in the order scanJob reads them.

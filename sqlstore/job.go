@@ -95,9 +95,9 @@ func (db *DB) EnqueueJobs(ctx context.Context, jobs []steward.NewJob) error {
 			return steward.Errorf(steward.EINVALID, "a job needs a tenant and an action (got tenant %d, action %d)", j.TenantID, j.ActionID)
 		}
 	}
-	var err error
+	queued, err := true, error(nil)
 	if db.Dialect.OneStatementInsert() {
-		err = db.insertJobsAlone(ctx, jobs)
+		queued, err = db.insertJobsAlone(ctx, jobs)
 	} else {
 		err = db.inTxRetry(ctx, func(tx *sql.Tx) error {
 			return db.enqueueJobs(ctx, tx, jobs)
@@ -106,34 +106,68 @@ func (db *DB) EnqueueJobs(ctx context.Context, jobs []steward.NewJob) error {
 	if err != nil {
 		return fmt.Errorf("enqueue jobs: %w", err)
 	}
-	db.jobsReady()
+	if queued {
+		db.jobsReady()
+	}
 	return nil
 }
 
 // insertJobsAlone inserts jobs and their counts with one statement that
 // commits on its own: one round trip instead of a transaction's four. It
 // runs again when a deadlock broke it, or when its connection died before
-// the statement was sent (never when the outcome is unknown).
-func (db *DB) insertJobsAlone(ctx context.Context, jobs []steward.NewJob) error {
-	var err error
-	for attempt := 0; attempt < 5; attempt++ {
-		now := Micros(db.Clock.Now())
-		rows, deltas := queuedRows(jobs, now)
-		err = db.Dialect.InsertJobs(ctx, db.Write, now, rows, deltas)
-		if err == nil {
-			return nil
-		}
-		if db.Dialect.NotCommitted(err) && db.Dialect.ConnectionLost(err) && ctx.Err() == nil {
-			if c, cerr := liveConn(ctx, db.Write); cerr == nil {
-				c.Close() // dead pooled connections are gone; try once more
-				err = db.Dialect.InsertJobs(ctx, db.Write, now, rows, deltas)
+// the statement was sent (never when the outcome is unknown). Jobs due now
+// are created leased to the engine taking new jobs (handoff.go), as many as
+// it has idle workers, and handed to it; queued reports whether any job
+// was queued instead (or the outcome is unknown).
+func (db *DB) insertJobsAlone(ctx context.Context, jobs []steward.NewJob) (queued bool, err error) {
+	now := db.Clock.Now()
+	rows, deltas := queuedRows(jobs, Micros(now))
+	insert := func(q Queryer) error { return db.Dialect.InsertJobs(ctx, q, Micros(now), rows, deltas) }
+	leasing, _ := db.Dialect.(OneStatementQueue)
+	if taker := db.jobTaker(); taker != nil && leasing != nil {
+		worker, lease := taker.TakerLease()
+		claim := JobClaim{Worker: worker, LeaseUntil: Micros(now.Add(lease))}
+		claim.N = taker.ReserveJobs(due(rows, now))
+		var taken []*steward.Job
+		defer func() { taker.TakeJobs(taken, claim.N) }()
+		if claim.N > 0 {
+			leased, deltas := leaseFirstDue(rows, now, claim.N)
+			insert = func(q Queryer) (err error) {
+				taken, err = scanJobs(leasing.InsertJobsLeasing(ctx, q, Micros(now), rows, deltas, claim, leased))
+				return err
 			}
-		}
-		if err == nil || !db.Dialect.Transient(err) {
-			return db.Dialect.TranslateError(err)
+			queued = len(rows) > claim.N
 		}
 	}
-	return db.Dialect.TranslateError(err)
+	err = db.writeOutsideTx(ctx, db.Write, db.Dialect.NotCommitted, true, insert)
+	return queued || err != nil, db.Dialect.TranslateError(err)
+}
+
+// due is how many of rows are due at now.
+func due(rows []steward.NewJob, now time.Time) int {
+	n := 0
+	for _, j := range rows {
+		if !j.RunAt.After(now) {
+			n++
+		}
+	}
+	return n
+}
+
+// leaseFirstDue marks the first n of rows due at now to be created leased
+// and returns the job_counts deltas of rows so created.
+func leaseFirstDue(rows []steward.NewJob, now time.Time, n int) ([]bool, []JobCountDelta) {
+	leased := make([]bool, len(rows))
+	c := counts{}
+	for i, j := range rows {
+		state := steward.JobQueued
+		if n > 0 && !j.RunAt.After(now) {
+			leased[i], state = true, steward.JobInProgress
+			n--
+		}
+		c.add(j.TenantID, j.ActionID, state, 1)
+	}
+	return leased, c.deltas()
 }
 
 // enqueueJobs inserts jobs inside tx; the caller calls jobsReady after
