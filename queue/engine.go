@@ -198,6 +198,7 @@ func (e *Engine) fetch(ctx context.Context) {
 			continue
 		}
 		errDelay = 50 * time.Millisecond
+		e.countStarts("fetch", len(jobs))
 		e.mu.Lock()
 		for _, j := range jobs {
 			e.inflight[j.ID] = &running{job: j}
@@ -211,6 +212,15 @@ func (e *Engine) fetch(ctx context.Context) {
 			e.idle(ctx, wake, fetched)
 			e.setWaiting(false)
 		}
+	}
+}
+
+// countStarts counts jobs leased to the engine, by how they came: a fetch,
+// or handed over as they were created (TakeJobs).
+func (e *Engine) countStarts(via string, n int) {
+	if e.cfg.Metrics != nil && n > 0 {
+		e.cfg.Metrics.Add("steward_jobs_leased_total", "Jobs leased to this server's workers, by how: fetched from the queue, "+
+			"or handed over as they were created while a worker was idle.", float64(n), "via", via)
 	}
 }
 
@@ -257,6 +267,7 @@ func (e *Engine) TakeJobs(jobs []*steward.Job, reserved int) {
 	}
 	e.mu.Unlock()
 	e.signalFreed()
+	e.countStarts("handover", len(jobs)-len(release))
 	if len(release) > 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

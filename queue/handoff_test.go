@@ -3,6 +3,7 @@ package queue_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/steward-dev/steward"
+	"github.com/steward-dev/steward/metrics"
 	"github.com/steward-dev/steward/queue"
 	"github.com/steward-dev/steward/sqlstore"
 	"github.com/steward-dev/steward/storetest"
@@ -69,6 +71,7 @@ func TestNewJobsSkipTheQueue(t *testing.T) {
 		cfg := queue.DefaultConfig()
 		cfg.Workers, cfg.PollInterval = 4, time.Minute // no poll: only a wake-up or a hand-over starts a job
 		cfg.Log = slog.New(slog.NewTextHandler(&logs, nil))
+		cfg.Metrics = metrics.NewRegistry()
 		_, batched := db.Dialect.(sqlstore.EventBatchDialect)
 		ran := make(chan string, 1)
 		var runs sync.Map // job id → runs
@@ -139,6 +142,17 @@ func TestNewJobsSkipTheQueue(t *testing.T) {
 		}
 		if got := q.fetched.Load(); got != want {
 			t.Errorf("%d jobs fetched, want %d (store batches emits: %v)", got, want, batched)
+		}
+		var text strings.Builder
+		if err := cfg.Metrics.WriteText(&text); err != nil {
+			t.Fatal(err)
+		}
+		metric := fmt.Sprintf(`steward_jobs_leased_total{via="handover"} %d`, n)
+		if !batched {
+			metric = fmt.Sprintf(`steward_jobs_leased_total{via="fetch"} %d`, n)
+		}
+		if !strings.Contains(text.String(), metric+"\n") {
+			t.Errorf("metrics lack %q:\n%s", metric, text.String())
 		}
 		if strings.Contains(logs.String(), "level=ERROR") || strings.Contains(logs.String(), "lease lost") {
 			t.Errorf("engine log:\n%s", logs.String())
