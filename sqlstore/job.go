@@ -95,7 +95,8 @@ func (db *DB) EnqueueJobs(ctx context.Context, jobs []steward.NewJob) error {
 			return steward.Errorf(steward.EINVALID, "a job needs a tenant and an action (got tenant %d, action %d)", j.TenantID, j.ActionID)
 		}
 	}
-	queued, err := true, error(nil)
+	queued := true // whether to wake the workers: jobs went to the queue
+	var err error
 	if db.Dialect.OneStatementInsert() {
 		queued, err = db.insertJobsAlone(ctx, jobs)
 	} else {
@@ -118,29 +119,28 @@ func (db *DB) EnqueueJobs(ctx context.Context, jobs []steward.NewJob) error {
 // the statement was sent (never when the outcome is unknown). Jobs due now
 // are created leased to the engine taking new jobs (handoff.go), as many as
 // it has idle workers, and handed to it; queued reports whether any job
-// was queued instead (or the outcome is unknown).
+// was queued instead.
 func (db *DB) insertJobsAlone(ctx context.Context, jobs []steward.NewJob) (queued bool, err error) {
 	now := db.Clock.Now()
-	rows, deltas := queuedRows(jobs, Micros(now))
-	insert := func(q Queryer) error { return db.Dialect.InsertJobs(ctx, q, Micros(now), rows, deltas) }
+	rows := jobRows(jobs, Micros(now))
+	insert := func(q Queryer) error { return db.Dialect.InsertJobs(ctx, q, Micros(now), rows, rowCounts(rows, nil)) }
 	leasing, _ := db.Dialect.(OneStatementQueue)
-	if taker := db.jobTaker(); taker != nil && leasing != nil {
-		worker, lease := taker.TakerLease()
-		claim := JobClaim{Worker: worker, LeaseUntil: Micros(now.Add(lease))}
-		claim.N = taker.ReserveJobs(due(rows, now))
-		var taken []*steward.Job
-		defer func() { taker.TakeJobs(taken, claim.N) }()
-		if claim.N > 0 {
-			leased, deltas := leaseFirstDue(rows, now, claim.N)
-			insert = func(q Queryer) (err error) {
-				taken, err = scanJobs(leasing.InsertJobsLeasing(ctx, q, Micros(now), rows, deltas, claim, leased))
-				return err
-			}
-			queued = len(rows) > claim.N
-		}
+	taker := db.jobTaker()
+	if taker == nil || leasing == nil {
+		return true, db.statement(ctx, insert)
 	}
-	err = db.writeOutsideTx(ctx, db.Write, db.Dialect.NotCommitted, true, insert)
-	return queued || err != nil, db.Dialect.TranslateError(err)
+	worker, lease := taker.TakerLease()
+	claim := JobClaim{N: taker.ReserveJobs(due(rows, now)), Worker: worker, LeaseUntil: Micros(now.Add(lease))}
+	if claim.N == 0 {
+		return true, db.statement(ctx, insert)
+	}
+	var taken []*steward.Job
+	defer func() { taker.TakeJobs(taken, claim.N) }()
+	leased := leaseFirstDue(rows, now, claim.N)
+	return len(rows) > claim.N, db.statement(ctx, func(q Queryer) (err error) {
+		taken, err = scanJobs(leasing.InsertJobsLeasing(ctx, q, Micros(now), rows, rowCounts(rows, leased), claim, leased))
+		return err
+	})
 }
 
 // due is how many of rows are due at now.
@@ -154,35 +154,30 @@ func due(rows []steward.NewJob, now time.Time) int {
 	return n
 }
 
-// leaseFirstDue marks the first n of rows due at now to be created leased
-// and returns the job_counts deltas of rows so created.
-func leaseFirstDue(rows []steward.NewJob, now time.Time, n int) ([]bool, []JobCountDelta) {
+// leaseFirstDue marks the first n of rows due at now to be created leased.
+func leaseFirstDue(rows []steward.NewJob, now time.Time, n int) []bool {
 	leased := make([]bool, len(rows))
-	c := counts{}
 	for i, j := range rows {
-		state := steward.JobQueued
 		if n > 0 && !j.RunAt.After(now) {
-			leased[i], state = true, steward.JobInProgress
+			leased[i] = true
 			n--
 		}
-		c.add(j.TenantID, j.ActionID, state, 1)
 	}
-	return leased, c.deltas()
+	return leased
 }
 
 // enqueueJobs inserts jobs inside tx; the caller calls jobsReady after
 // the commit.
 func (db *DB) enqueueJobs(ctx context.Context, tx *sql.Tx, jobs []steward.NewJob) error {
 	now := Micros(db.Clock.Now())
-	rows, deltas := queuedRows(jobs, now)
-	return db.Dialect.InsertJobs(ctx, tx, now, rows, deltas)
+	rows := jobRows(jobs, now)
+	return db.Dialect.InsertJobs(ctx, tx, now, rows, rowCounts(rows, nil))
 }
 
-// queuedRows fills in each job's default kind and due time (now) and
-// returns the jobs and the job_counts deltas they make.
-func queuedRows(jobs []steward.NewJob, now int64) ([]steward.NewJob, []JobCountDelta) {
+// jobRows returns the jobs with their default kind and due time (now)
+// filled in.
+func jobRows(jobs []steward.NewJob, now int64) []steward.NewJob {
 	rows := make([]steward.NewJob, len(jobs))
-	c := counts{}
 	for i, j := range jobs {
 		if j.Kind == "" {
 			j.Kind = steward.JobKindReceive
@@ -191,9 +186,22 @@ func queuedRows(jobs []steward.NewJob, now int64) ([]steward.NewJob, []JobCountD
 			j.RunAt = FromMicros(now)
 		}
 		rows[i] = j
-		c.add(j.TenantID, j.ActionID, steward.JobQueued, 1)
 	}
-	return rows, c.deltas()
+	return rows
+}
+
+// rowCounts returns the job_counts deltas of creating rows: queued, or in
+// progress where leased marks them.
+func rowCounts(rows []steward.NewJob, leased []bool) []JobCountDelta {
+	c := counts{}
+	for i, j := range rows {
+		state := steward.JobQueued
+		if i < len(leased) && leased[i] {
+			state = steward.JobInProgress
+		}
+		c.add(j.TenantID, j.ActionID, state, 1)
+	}
+	return c.deltas()
 }
 
 // FetchJobs implements steward.JobQueue.
